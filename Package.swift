@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (see docs/architecture.md):
+//   CNGHTTP2 ─ GRPCTransport ─┐
+//   EtcdWire ─ MVCC ──────────┼─ EtcdServer ─ swift-etcd
+// EtcdWire and MVCC are pure (no I/O); only GRPCTransport touches C and sockets.
+let package = Package(
+    name: "swift-etcd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swift-etcd", targets: ["swift-etcd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .target(name: "EtcdWire"),
+        .target(name: "MVCC", dependencies: ["EtcdWire"]),
+        .target(
+            name: "GRPCTransport",
+            dependencies: [
+                "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "EtcdServer",
+            dependencies: [
+                "EtcdWire", "MVCC", "GRPCTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(name: "swift-etcd", dependencies: ["EtcdServer"]),
+        .testTarget(name: "EtcdWireTests", dependencies: ["EtcdWire"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "EtcdWire"]),
+        .testTarget(name: "GRPCTransportTests", dependencies: ["GRPCTransport", "CNGHTTP2"]),
+        .testTarget(name: "EtcdServerTests", dependencies: ["EtcdServer", "EtcdWire", "MVCC"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// EtcdServer: services, apply loop, configuration.
