@@ -1,1 +1,138 @@
-// EtcdServer: services, apply loop, configuration.
+import EtcdWire
+import Foundation
+import GRPCTransport
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One swift-etcd member: the applied state, the apply loop, the client listeners and the
+/// services on them. Requests flow socket → HTTP/2 → gRPC call → service → (read the applied
+/// state | propose a command → apply loop → store) → response.
+public final class EtcdServer: @unchecked Sendable {
+    // Every stored property is immutable after init or internally synchronized.
+    public static let serverVersion = "3.4.23"
+    public static let clusterVersion = "3.4.0"
+
+    public let configuration: ServerConfiguration
+    public let memberID: UInt64
+    public let clusterID: UInt64
+    let logger: Logger
+    let metrics: ServerMetrics
+    let stateMachine: KVStateMachine
+    private let applyLoop: ApplyLoop
+    private let group: MultiThreadedEventLoopGroup
+    private var listeners: [ClientPortServer] = []
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let ownPeerURLs = configuration.initialAdvertisePeerURLs.map(\.description)
+        memberID = MemberIdentity.memberID(peerURLs: ownPeerURLs, clusterToken: configuration.initialClusterToken)
+        clusterID = MemberIdentity.clusterID(memberIDs: [memberID])
+        metrics = ServerMetrics(serverVersion: Self.serverVersion, clusterVersion: Self.clusterVersion, memberID: memberID)
+        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, metrics: metrics)
+        applyLoop = ApplyLoop(stateMachine: stateMachine)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    }
+
+    /// Opens the data directory and every client listener; returns the bound addresses.
+    @discardableResult
+    public func start() throws -> [SocketAddress] {
+        try DataDirectory.prepare(configuration.dataDirectory)
+        logger.warning("the store is kept in memory until the write-ahead log lands; data does not survive a restart",
+                       metadata: ["data-dir": "\(configuration.dataDirectory)"])
+        for flag in configuration.acceptedButInactive {
+            logger.warning("flag --\(flag) is accepted but not implemented yet; it has no effect")
+        }
+        for warning in configuration.warnings { logger.warning("\(warning)") }
+
+        metrics.hasLeader.set(to: 1)
+        metrics.isLeader.set(to: 1)
+        metrics.leaderChanges.increment()
+
+        let router = ServiceRouter(services: [
+            "etcdserverpb.KV": KVService(server: self).methods,
+            "etcdserverpb.Maintenance": MaintenanceService(server: self).methods,
+            "etcdserverpb.Cluster": ClusterService(server: self).methods,
+            "grpc.health.v1.Health": HealthService(server: self).methods,
+        ].merging(PendingServices.all) { current, _ in current }, metrics: metrics)
+        let http = HTTPEndpoints(server: self)
+
+        var addresses: [SocketAddress] = []
+        for url in configuration.listenClientURLs {
+            var portConfiguration = ClientPortConfiguration(host: url.bindHost, port: url.port)
+            portConfiguration.maxReceiveMessageBytes = configuration.maxReceiveMessageBytes
+            portConfiguration.maxConcurrentStreams = configuration.maxConcurrentStreams
+            let listener = ClientPortServer(configuration: portConfiguration, group: group, grpc: router, http: http, logger: logger)
+            addresses.append(try listener.start().wait())
+            listeners.append(listener)
+            logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: ["address": "\(url)"])
+        }
+        logger.info("ready to serve client requests",
+                    metadata: ["member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))"])
+        return addresses
+    }
+
+    /// GOAWAY to clients, let in-flight calls finish briefly, then stop applying.
+    public func shutdown() {
+        for listener in listeners { try? listener.shutdown(gracePeriod: .seconds(2)).wait() }
+        applyLoop.shutdown()
+        try? group.syncShutdownGracefully()
+        logger.info("stopped serving")
+    }
+
+    // MARK: - Used by the services
+
+    func propose(_ command: Command, completion: @escaping @Sendable (Result<CommandResult, EtcdError>) -> Void) {
+        applyLoop.propose(command, completion: completion)
+    }
+
+    /// A response header for this member; `revision` nil means the current store revision.
+    func header(revision: Int64?) -> ResponseHeader {
+        var header = ResponseHeader()
+        header.clusterID = clusterID
+        header.memberID = memberID
+        header.raftTerm = stateMachine.raftTerm
+        header.revision = (revision ?? 0) > 0 ? revision! : stateMachine.currentRevision
+        return header
+    }
+
+    var localMember: Member {
+        var member = Member()
+        member.id = memberID
+        member.name = configuration.name
+        member.peerURLs = configuration.initialAdvertisePeerURLs.map(\.description)
+        member.clientURLs = configuration.advertiseClientURLs.map(\.description)
+        return member
+    }
+
+    func status() -> StatusResponse {
+        let figures = stateMachine.figures()
+        var response = StatusResponse()
+        response.header = header(revision: figures.revision)
+        response.version = Self.serverVersion
+        response.dbSize = figures.storeBytes
+        response.dbSizeInUse = figures.storeBytes
+        response.leader = memberID
+        response.raftIndex = figures.appliedIndex
+        response.raftAppliedIndex = figures.appliedIndex
+        response.raftTerm = figures.raftTerm
+        return response
+    }
+}
+
+/// The member's data directory: created with etcd's permissions if missing.
+enum DataDirectory {
+    static func prepare(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw ConfigurationError("--data-dir \(path) exists and is not a directory") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ConfigurationError("cannot create data directory \(path): \(error.localizedDescription)")
+        }
+    }
+}

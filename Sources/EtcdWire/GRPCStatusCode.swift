@@ -18,3 +18,28 @@ public enum GRPCStatusCode: Int, Sendable, Hashable {
     case dataLoss = 15
     case unauthenticated = 16
 }
+
+extension GRPCStatusCode {
+    /// The code's name as grpc-go spells it (metric labels, logs).
+    public var name: String {
+        switch self {
+        case .ok: return "OK"
+        case .canceled: return "Canceled"
+        case .unknown: return "Unknown"
+        case .invalidArgument: return "InvalidArgument"
+        case .deadlineExceeded: return "DeadlineExceeded"
+        case .notFound: return "NotFound"
+        case .alreadyExists: return "AlreadyExists"
+        case .permissionDenied: return "PermissionDenied"
+        case .resourceExhausted: return "ResourceExhausted"
+        case .failedPrecondition: return "FailedPrecondition"
+        case .aborted: return "Aborted"
+        case .outOfRange: return "OutOfRange"
+        case .unimplemented: return "Unimplemented"
+        case .internal: return "Internal"
+        case .unavailable: return "Unavailable"
+        case .dataLoss: return "DataLoss"
+        case .unauthenticated: return "Unauthenticated"
+        }
+    }
+}

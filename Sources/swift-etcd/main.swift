@@ -1,1 +1,56 @@
+import Dispatch
 import EtcdServer
+import Foundation
+import Logging
+
+/// Entry point: flags → configuration → server; SIGTERM/SIGINT stop it cleanly with exit 0.
+let invocation: ServerConfiguration.Invocation
+do {
+    invocation = try ServerConfiguration.invocation(
+        arguments: Array(CommandLine.arguments.dropFirst()),
+        environment: ProcessInfo.processInfo.environment)
+} catch {
+    FileHandle.standardError.write(Data("swift-etcd: \(error)\nRun 'swift-etcd --help' for the list of flags.\n".utf8))
+    exit(1)
+}
+
+let configuration: ServerConfiguration
+switch invocation {
+case .printVersion:
+    print("swift-etcd Version: \(SwiftEtcdVersion.current)\netcd API Version: \(EtcdServer.serverVersion)")
+    exit(0)
+case .printHelp:
+    print(ServerConfiguration.usage)
+    exit(0)
+case .run(let parsed):
+    configuration = parsed
+}
+
+LoggingSystem.bootstrap { label in
+    LineLogHandler(label: label, level: configuration.logLevel,
+                   json: configuration.logger == .zap, toStdout: configuration.logToStdout)
+}
+let logger = Logger(label: "etcdserver")
+let server = EtcdServer(configuration: configuration, logger: logger)
+do {
+    try server.start()
+} catch {
+    logger.critical("cannot start: \(error)")
+    exit(1)
+}
+
+// Signals are handled on a dispatch queue, not in the async-signal context.
+let signalQueue = DispatchQueue(label: "signals")
+var signalSources: [DispatchSourceSignal] = []
+for signalNumber in [SIGTERM, SIGINT] {
+    signal(signalNumber, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
+    source.setEventHandler {
+        logger.info("received \(signalNumber == SIGTERM ? "terminated" : "interrupt") signal, shutting down")
+        server.shutdown()
+        exit(0)
+    }
+    source.resume()
+    signalSources.append(source)
+}
+dispatchMain()

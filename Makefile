@@ -1,0 +1,42 @@
+# swift-etcd: `make run` starts a single member on 127.0.0.1:2379; `make test` runs every test.
+
+SWIFT        ?= swift
+RUN_PACKAGES  = libnghttp2-dev pkg-config
+TEST_PACKAGES = $(RUN_PACKAGES) protobuf-compiler libprotobuf-c-dev etcd-client etcd-server golang-go golang-etcd-server-dev curl
+DEBUG_BIN     = .build/debug/swift-etcd
+RELEASE_BIN   = .build/release/swift-etcd
+
+.PHONY: run build build-debug test unit-test interop interop-etcd interop-swift-etcd deps-run deps-test clean
+
+run: deps-run build
+	$(RELEASE_BIN) $(ARGS)
+
+build:
+	$(SWIFT) build -c release --product swift-etcd
+
+build-debug:
+	$(SWIFT) build --build-tests
+
+test: deps-test build-debug unit-test interop
+
+unit-test:
+	$(SWIFT) test --skip-build
+
+# The same interop suite runs against the real etcd and against swift-etcd, so a check that
+# etcd itself fails is a wrong test, and any difference from etcd is a failing test.
+interop: interop-etcd interop-swift-etcd
+
+interop-etcd:
+	scripts/interop.sh etcd
+
+interop-swift-etcd:
+	scripts/interop.sh swift-etcd $(DEBUG_BIN)
+
+deps-run:
+	@scripts/install-packages.sh $(RUN_PACKAGES)
+
+deps-test:
+	@scripts/install-packages.sh $(TEST_PACKAGES)
+
+clean:
+	rm -rf .build .build-interop

@@ -1,0 +1,160 @@
+import Logging
+
+/// The validated configuration of one member, built from flags and `ETCD_*` variables.
+public struct ServerConfiguration: Sendable {
+    public enum ClusterState: String, Sendable { case new, existing }
+    public enum LoggerKind: String, Sendable { case zap, capnslog }
+
+    public var name: String
+    public var dataDirectory: String
+    public var listenClientURLs: [EndpointURL]
+    public var advertiseClientURLs: [EndpointURL]
+    public var initialAdvertisePeerURLs: [EndpointURL]
+    /// Member name → peer URLs, from `--initial-cluster`, in the order given.
+    public var initialCluster: [(name: String, peerURLs: [EndpointURL])]
+    public var initialClusterState: ClusterState
+    public var initialClusterToken: String
+    public var heartbeatIntervalMs: Int
+    public var electionTimeoutMs: Int
+    public var maxRequestBytes: Int
+    public var maxTxnOps: Int
+    public var maxConcurrentStreams: UInt32
+    public var logLevel: Logger.Level
+    public var logger: LoggerKind
+    public var logToStdout: Bool
+    /// Flags that were set but have no effect yet; logged at startup.
+    public var acceptedButInactive: [String]
+    public var warnings: [String]
+
+    /// The gRPC layer accepts messages up to this size; etcd allows 512 KiB above the proposal limit.
+    public var maxReceiveMessageBytes: Int { maxRequestBytes + 512 * 1024 }
+
+    /// The minimum lease TTL etcd derives from the election timeout: ceil(1.5 × election timeout).
+    public var minimumLeaseTTLSeconds: Int64 { Int64((3 * electionTimeoutMs + 1999) / 2000) }
+}
+
+extension ServerConfiguration {
+    /// What the command line asked for: run a member, or print something and exit.
+    public enum Invocation: Sendable {
+        case run(ServerConfiguration)
+        case printVersion
+        case printHelp
+    }
+
+    public static func invocation(arguments: [String], environment: [String: String]) throws -> Invocation {
+        let flags = try FlagParser.parse(arguments: arguments, environment: environment)
+        if flags.showHelp { return .printHelp }
+        if flags.showVersion { return .printVersion }
+        return .run(try ServerConfiguration(flags))
+    }
+
+    init(_ flags: ParsedFlags) throws {
+        let name = flags.value("name")
+        self.name = name
+        dataDirectory = flags.isSet("data-dir") ? flags.value("data-dir") : "\(name).etcd"
+        listenClientURLs = try EndpointURL.parseList(flags.value("listen-client-urls"), flag: "listen-client-urls")
+        advertiseClientURLs = try EndpointURL.parseList(flags.value("advertise-client-urls"), flag: "advertise-client-urls")
+        let initialAdvertisePeerURLs = try EndpointURL.parseList(flags.value("initial-advertise-peer-urls"), flag: "initial-advertise-peer-urls")
+        self.initialAdvertisePeerURLs = initialAdvertisePeerURLs
+        _ = try EndpointURL.parseList(flags.value("listen-peer-urls"), flag: "listen-peer-urls")
+        for url in listenClientURLs where url.scheme != "http" {
+            throw ConfigurationError("--listen-client-urls \(url): only http:// listeners are served yet (TLS and unix sockets are not implemented)")
+        }
+
+        let clusterText = flags.isSet("initial-cluster")
+            ? flags.value("initial-cluster")
+            : initialAdvertisePeerURLs.map { "\(name)=\($0)" }.joined(separator: ",")
+        let initialCluster = try Self.parseInitialCluster(clusterText)
+        self.initialCluster = initialCluster
+        guard let own = initialCluster.first(where: { $0.name == name }) else {
+            throw ConfigurationError("couldn't find local name \"\(name)\" in the initial cluster configuration")
+        }
+        guard Set(own.peerURLs) == Set(initialAdvertisePeerURLs) else {
+            throw ConfigurationError("--initial-cluster has \(name)=\(own.peerURLs.map(\.description).joined(separator: ",")) but missing from --initial-advertise-peer-urls=\(initialAdvertisePeerURLs.map(\.description).joined(separator: ","))")
+        }
+        guard let state = ClusterState(rawValue: flags.value("initial-cluster-state")) else {
+            throw ConfigurationError("invalid value \"\(flags.value("initial-cluster-state"))\" for flag -initial-cluster-state: valid values are \"new\", \"existing\"")
+        }
+        initialClusterState = state
+        initialClusterToken = flags.value("initial-cluster-token")
+        if initialCluster.count > 1 || state == .existing {
+            throw ConfigurationError("multi-member clusters are not implemented yet: --initial-cluster must name only this member and --initial-cluster-state must be new")
+        }
+
+        let heartbeatIntervalMs = Int(flags.value("heartbeat-interval"))!
+        let electionTimeoutMs = Int(flags.value("election-timeout"))!
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+        self.electionTimeoutMs = electionTimeoutMs
+        guard heartbeatIntervalMs > 0 else { throw ConfigurationError("--heartbeat-interval must be greater than 0") }
+        guard electionTimeoutMs >= 5 * heartbeatIntervalMs else {
+            throw ConfigurationError("--election-timeout[\(electionTimeoutMs)ms] should be at least as 5 times as --heartbeat-interval[\(heartbeatIntervalMs)ms]")
+        }
+        guard electionTimeoutMs <= 50000 else {
+            throw ConfigurationError("--election-timeout[\(electionTimeoutMs)ms] is too long, and should be set less than 50000ms")
+        }
+
+        let maxRequestBytes = Int(clamping: UInt64(flags.value("max-request-bytes"))!)
+        let maxTxnOps = Int(clamping: UInt64(flags.value("max-txn-ops"))!)
+        self.maxRequestBytes = maxRequestBytes
+        self.maxTxnOps = maxTxnOps
+        guard maxRequestBytes > 0, maxRequestBytes <= Int(Int32.max) - 512 * 1024 else {
+            throw ConfigurationError("--max-request-bytes must be between 1 and \(Int(Int32.max) - 512 * 1024)")
+        }
+        guard maxTxnOps > 0 else { throw ConfigurationError("--max-txn-ops must be greater than 0") }
+        maxConcurrentStreams = UInt32(clamping: UInt64(flags.value("max-concurrent-streams"))!)
+
+        logLevel = try LogLevelName.parse(flags.value("log-level"))
+        guard let loggerKind = LoggerKind(rawValue: flags.value("logger")) else {
+            throw ConfigurationError("unknown logger \"\(flags.value("logger"))\" (expected zap or capnslog)")
+        }
+        logger = loggerKind
+        switch flags.value("log-outputs") {
+        case "default", "stderr": logToStdout = false
+        case "stdout": logToStdout = true
+        case let other: throw ConfigurationError("--log-outputs \(other): only default, stderr or stdout are supported")
+        }
+
+        try Self.validateCompaction(mode: flags.value("auto-compaction-mode"), retention: flags.value("auto-compaction-retention"))
+        if FlagParser.parseBool(flags.value("enable-v2")) == true {
+            throw ConfigurationError("--enable-v2: the v2 API is not served by swift-etcd")
+        }
+
+        acceptedButInactive = FlagTable.all
+            .filter { $0.support == .accepted && flags.isSet($0.name) }
+            .map(\.name)
+        warnings = flags.warnings
+    }
+
+    private static func parseInitialCluster(_ text: String) throws -> [(name: String, peerURLs: [EndpointURL])] {
+        var members: [(name: String, peerURLs: [EndpointURL])] = []
+        for entry in text.split(separator: ",") {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ConfigurationError("--initial-cluster: entry \"\(entry)\" is not NAME=URL")
+            }
+            let memberName = String(entry[..<equals])
+            let url = try EndpointURL(parsing: String(entry[entry.index(after: equals)...]), flag: "initial-cluster")
+            if let index = members.firstIndex(where: { $0.name == memberName }) {
+                members[index].peerURLs.append(url)
+            } else {
+                members.append((memberName, [url]))
+            }
+        }
+        guard !members.isEmpty else { throw ConfigurationError("--initial-cluster must not be empty") }
+        return members
+    }
+
+    private static func validateCompaction(mode: String, retention: String) throws {
+        switch mode {
+        case "periodic":
+            guard Int64(retention) != nil || GoDuration.seconds(retention) != nil else {
+                throw ConfigurationError("invalid auto-compaction-retention \"\(retention)\" (expected hours or a duration like 30m)")
+            }
+        case "revision":
+            guard Int64(retention) != nil else {
+                throw ConfigurationError("invalid auto-compaction-retention \"\(retention)\" (expected a revision count)")
+            }
+        default:
+            throw ConfigurationError("unknown auto-compaction-mode \"\(mode)\" (expected periodic or revision)")
+        }
+    }
+}

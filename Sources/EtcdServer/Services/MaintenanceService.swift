@@ -1,0 +1,113 @@
+import EtcdWire
+import GRPCTransport
+
+/// `etcdserverpb.Maintenance` for a single member.
+struct MaintenanceService {
+    let server: EtcdServer
+
+    var methods: [String: MethodHandler] {
+        [
+            "Status": unary(StatusRequest.self, StatusResponse.self) { _, _, reply in
+                reply(.success(server.status()))
+            },
+            "Alarm": unary(AlarmRequest.self, AlarmResponse.self) { request, _, reply in
+                // No alarm can be raised yet (quota and corruption checks come with the
+                // persisted store), so the list is truthfully empty; changing alarms is refused.
+                guard request.action == .get else {
+                    reply(.failure(.unimplemented("swift-etcd: activating or deactivating alarms is not implemented yet")))
+                    return
+                }
+                // etcd 3.4 leaves the header of an Alarm response empty.
+                reply(.success(AlarmResponse()))
+            },
+            "MoveLeader": unary(MoveLeaderRequest.self, MoveLeaderResponse.self) { _, _, reply in
+                // A single member has no other member to hand leadership to.
+                reply(.failure(.badLeaderTransferee))
+            },
+            "Defragment": notImplemented("Maintenance.Defragment"),
+            "Hash": notImplemented("Maintenance.Hash"),
+            "HashKV": notImplemented("Maintenance.HashKV"),
+            "Snapshot": notImplemented("Maintenance.Snapshot"),
+        ]
+    }
+}
+
+/// `etcdserverpb.Cluster` for a single member: the list is served, changes are not yet.
+struct ClusterService {
+    let server: EtcdServer
+
+    var methods: [String: MethodHandler] {
+        [
+            "MemberList": unary(MemberListRequest.self, MemberListResponse.self) { _, _, reply in
+                var response = MemberListResponse()
+                var header = server.header(revision: nil)
+                header.revision = 0  // etcd leaves the revision out of membership responses
+                response.header = header
+                response.members = [server.localMember]
+                reply(.success(response))
+            },
+            "MemberAdd": notImplemented("Cluster.MemberAdd (multi-member clusters)"),
+            "MemberRemove": notImplemented("Cluster.MemberRemove (multi-member clusters)"),
+            "MemberUpdate": notImplemented("Cluster.MemberUpdate (multi-member clusters)"),
+            "MemberPromote": notImplemented("Cluster.MemberPromote (multi-member clusters)"),
+        ]
+    }
+}
+
+/// `grpc.health.v1.Health`: the overall service `""` is SERVING while the member has a leader.
+struct HealthService {
+    let server: EtcdServer
+
+    var methods: [String: MethodHandler] {
+        [
+            "Check": unary(HealthCheckRequest.self, HealthCheckResponse.self) { request, _, reply in
+                guard request.service.isEmpty else {
+                    reply(.failure(EtcdError(code: .notFound, message: "unknown service")))
+                    return
+                }
+                var response = HealthCheckResponse()
+                response.status = .serving
+                reply(.success(response))
+            },
+            "Watch": notImplemented("Health.Watch"),
+        ]
+    }
+}
+
+/// Services whose methods exist in etcd but are not built yet: each answers Unimplemented
+/// with a message that says so, never a silent wrong answer.
+enum PendingServices {
+    static var all: [String: [String: MethodHandler]] {
+        [
+            "etcdserverpb.Watch": table("Watch", ["Watch"]),
+            "etcdserverpb.Lease": table("Lease", ["LeaseGrant", "LeaseRevoke", "LeaseKeepAlive", "LeaseTimeToLive", "LeaseLeases"]),
+            "etcdserverpb.Auth": authMethods,
+            "v3lockpb.Lock": table("Lock", ["Lock", "Unlock"]),
+            "v3electionpb.Election": table("Election", ["Campaign", "Proclaim", "Leader", "Observe", "Resign"]),
+        ]
+    }
+
+    private static func table(_ service: String, _ methods: [String]) -> [String: MethodHandler] {
+        Dictionary(uniqueKeysWithValues: methods.map { ($0, notImplemented("\(service).\($0)")) })
+    }
+
+    /// Auth is off and cannot be turned on yet; Authenticate answers exactly as etcd does with
+    /// auth disabled, which lets clients configured with a user name connect.
+    private static var authMethods: [String: MethodHandler] {
+        var methods = table("Auth", [
+            "AuthEnable", "AuthDisable", "UserAdd", "UserGet", "UserList", "UserDelete", "UserChangePassword",
+            "UserGrantRole", "UserRevokeRole", "RoleAdd", "RoleGet", "RoleList", "RoleDelete",
+            "RoleGrantPermission", "RoleRevokePermission",
+        ])
+        methods["Authenticate"] = unary(AuthenticateRequest.self, AuthenticateResponse.self) { _, _, reply in
+            reply(.failure(.authNotEnabled))
+        }
+        return methods
+    }
+}
+
+func notImplemented(_ what: String) -> MethodHandler {
+    return { call in
+        call.finish(GRPCStatus(.unimplemented("swift-etcd: \(what) is not implemented yet")))
+    }
+}

@@ -1,0 +1,56 @@
+import EtcdWire
+import GRPCTransport
+
+/// What a service method does with one call; built by the helpers below.
+typealias MethodHandler = (GRPCServerCall) -> Void
+
+/// What a unary handler knows about its call besides the decoded request.
+struct RPCContext {
+    let call: GRPCServerCall
+    /// Size of the request message as received, for the `--max-request-bytes` check.
+    let requestBytes: Int
+}
+
+/// The shared shape of every unary handler: decode → handle → encode or fail, counted in metrics.
+/// The handler answers through `reply`, from any thread, exactly once.
+func unary<Request: ProtoMessage, Response: ProtoMessage>(
+    _ request: Request.Type, _ response: Response.Type,
+    _ handle: @escaping (Request, RPCContext, @escaping @Sendable (Result<Response, EtcdError>) -> Void) -> Void
+) -> MethodHandler {
+    return { call in
+        var received = false
+        call.onMessage = { bytes in
+            // A unary call carries one message; anything after it is ignored.
+            guard !received else { return }
+            received = true
+            let decoded: Request
+            do {
+                decoded = try Request(protobuf: bytes[...])
+            } catch {
+                call.finish(GRPCStatus(EtcdError(code: .invalidArgument, message: "grpc: error unmarshalling request: \(error)")))
+                return
+            }
+            handle(decoded, RPCContext(call: call, requestBytes: bytes.count)) { result in
+                switch result {
+                case .success(let response):
+                    call.send(response.protobuf())
+                    call.finish(.ok)
+                case .failure(let error):
+                    call.finish(GRPCStatus(error))
+                }
+            }
+        }
+        call.onHalfClose = {
+            if !received {
+                received = true
+                call.finish(GRPCStatus(EtcdError(code: .internal, message: "grpc: client streaming protocol violation: get <nil>, want <EOF>")))
+            }
+        }
+    }
+}
+
+extension GRPCStatus {
+    init(_ error: EtcdError) {
+        self.init(code: error.code.rawValue, message: error.message)
+    }
+}
