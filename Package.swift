@@ -2,9 +2,12 @@
 import PackageDescription
 
 // Module graph (see docs/architecture.md):
-//   CNGHTTP2 ─ GRPCTransport ─┐
-//   EtcdWire ─ MVCC ──────────┼─ EtcdServer ─ swift-etcd
-// EtcdWire and MVCC are pure (no I/O); only GRPCTransport touches C and sockets.
+//   CNGHTTP2 ─ GRPCTransport ───────┐
+//   EtcdWire ─ MVCC ─ Watch ────────┤
+//   EtcdWire ─ Lease ───────────────┼─ EtcdServer ─ swift-etcd
+//   Raft ─ WAL ─────────────────────┘
+// EtcdWire, MVCC, Watch, Lease and Raft are pure (no I/O, no clock); WAL touches files only
+// through a small file-system interface; only GRPCTransport touches C and sockets.
 let package = Package(
     name: "swift-etcd",
     platforms: [.macOS(.v14)],
@@ -24,6 +27,10 @@ let package = Package(
         ),
         .target(name: "EtcdWire"),
         .target(name: "MVCC", dependencies: ["EtcdWire"]),
+        .target(name: "Raft"),
+        .target(name: "WAL", dependencies: ["Raft"]),
+        .target(name: "Watch", dependencies: ["MVCC", "EtcdWire"]),
+        .target(name: "Lease", dependencies: ["EtcdWire"]),
         .target(
             name: "GRPCTransport",
             dependencies: [
@@ -38,7 +45,7 @@ let package = Package(
         .target(
             name: "EtcdServer",
             dependencies: [
-                "EtcdWire", "MVCC", "GRPCTransport",
+                "EtcdWire", "MVCC", "GRPCTransport", "Raft", "WAL", "Watch", "Lease",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -49,6 +56,10 @@ let package = Package(
         .executableTarget(name: "swift-etcd", dependencies: ["EtcdServer"]),
         .testTarget(name: "EtcdWireTests", dependencies: ["EtcdWire"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC", "EtcdWire"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft"]),
+        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft"]),
+        .testTarget(name: "WatchTests", dependencies: ["Watch", "MVCC", "EtcdWire"]),
+        .testTarget(name: "LeaseTests", dependencies: ["Lease", "EtcdWire"]),
         .testTarget(
             name: "GRPCTransportTests",
             dependencies: [

@@ -63,7 +63,7 @@ final class ConfigurationTests: XCTestCase {
         assertRejected(["--log-level", "loud"], containing: "unknown log level")
         assertRejected(["--auto-compaction-retention", "1x"], containing: "auto-compaction-retention")
         assertRejected(["--enable-v2"], containing: "v2 API")
-        assertRejected(["--name", "a"], containing: "couldn't find local name \"a\"")
+        assertRejected(["--name", "a", "--initial-cluster", "b=http://localhost:2380"], containing: "couldn't find local name \"a\"")
         assertRejected(["--initial-cluster", "default=http://127.0.0.1:9"], containing: "missing from --initial-advertise-peer-urls")
         assertRejected(["--initial-cluster", "default=http://localhost:2380,b=http://127.0.0.1:9"], containing: "multi-member clusters are not implemented yet")
         assertRejected(["--listen-client-urls", "https://127.0.0.1:2379"], containing: "only http:// listeners")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.etcd.io/etcd/clientv3"
 	"go.etcd.io/etcd/etcdserver/api/v3rpc/rpctypes"
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -254,5 +256,33 @@ func TestGRPCUnknownMethod(t *testing.T) {
 	// The connection is still fine.
 	if _, err := rawKV.Range(ctx(t), &pb.RangeRequest{Key: []byte("k")}); err != nil {
 		t.Fatalf("range after unknown methods: %v", err)
+	}
+}
+
+// rawBytes is a gRPC codec that sends and receives payloads untouched, to put
+// malformed protobuf on the wire.
+type rawBytes struct{}
+
+func (rawBytes) Marshal(v interface{}) ([]byte, error)      { return *(v.(*[]byte)), nil }
+func (rawBytes) Unmarshal(data []byte, v interface{}) error { *(v.(*[]byte)) = data; return nil }
+func (rawBytes) Name() string                               { return "proto" }
+
+func TestGRPCMalformedRequest(t *testing.T) {
+	for name, payload := range map[string][]byte{
+		"truncated varint":        {0x18, 0x80},
+		"length past the end":     {0x0a, 0x05, 'k'},
+		"field number zero":       {0x00, 0x01},
+		"end group without start": {0x0c},
+	} {
+		in, out := payload, []byte(nil)
+		err := rawConn.Invoke(ctx(t), "/etcdserverpb.KV/Range", &in, &out, grpc.ForceCodec(rawBytes{}))
+		// grpc-go (and so etcd) answers Internal with "grpc: error unmarshalling request: ...".
+		if status.Code(err) != codes.Internal || !strings.HasPrefix(status.Convert(err).Message(), "grpc: error unmarshalling request") {
+			t.Errorf("%s: got %v, want Internal \"grpc: error unmarshalling request: ...\"", name, err)
+		}
+	}
+	// The server keeps serving on the same connection.
+	if _, err := rawKV.Range(ctx(t), &pb.RangeRequest{Key: []byte("k")}); err != nil {
+		t.Fatalf("range after malformed requests: %v", err)
 	}
 }

@@ -27,14 +27,14 @@ func unary<Request: ProtoMessage, Response: ProtoMessage>(
             do {
                 decoded = try Request(protobuf: bytes[...])
             } catch {
-                call.finish(GRPCStatus(EtcdError(code: .invalidArgument, message: "grpc: error unmarshalling request: \(error)")))
+                // grpc-go, and so etcd, answers an undecodable request with Internal in these words.
+                call.finish(GRPCStatus(EtcdError(code: .internal, message: "grpc: error unmarshalling request: \(error)")))
                 return
             }
             handle(decoded, RPCContext(call: call, requestBytes: bytes.count)) { result in
                 switch result {
                 case .success(let response):
-                    call.send(response.protobuf())
-                    call.finish(.ok)
+                    call.finish(with: response.protobuf())
                 case .failure(let error):
                     call.finish(GRPCStatus(error))
                 }

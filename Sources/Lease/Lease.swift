@@ -1,0 +1,1 @@
+// Leases: grant, renew, expiry ordering (pure; no clock inside).

@@ -1,0 +1,1 @@
+// The write-ahead log and snapshot files (see docs/storage-format.md).

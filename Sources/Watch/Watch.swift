@@ -1,0 +1,1 @@
+// Watchers and event fan-out over the MVCC history.
