@@ -40,3 +40,26 @@ deps-test:
 
 clean:
 	rm -rf .build .build-interop
+
+# Benchmark (docs/performance.md): the same workloads against swift-etcd (release build, unless
+# SWIFT_ETCD_BIN is set) and the real etcd, alternately, in one run; the table with the
+# swift-etcd / etcd ratios is written into docs/performance.md. bench-quick runs in under
+# 2 minutes once built.
+.PHONY: bench bench-quick
+
+bench: deps-test
+	scripts/bench.sh full
+
+bench-quick: deps-test
+	scripts/bench.sh quick
+
+# The Raft simulation over more seeds than `make test` runs (2000); see docs/raft.md.
+# `make sim SEEDS=100000 FIRST_SEED=1 STEPS=300`
+SEEDS      ?= 10000
+FIRST_SEED ?= 1
+STEPS      ?= 300
+
+.PHONY: sim
+sim: build-debug
+	RAFT_SIM_SEEDS=$(SEEDS) RAFT_SIM_FIRST_SEED=$(FIRST_SEED) RAFT_SIM_STEPS=$(STEPS) \
+		$(SWIFT) test --skip-build --filter RaftTests.SimulationTests

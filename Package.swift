@@ -70,7 +70,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "EtcdServerTests", dependencies: ["EtcdServer", "EtcdWire", "MVCC"]),
+        .testTarget(name: "EtcdServerTests", dependencies: ["EtcdServer", "EtcdWire", "MVCC", "Lease"]),
     ],
     swiftLanguageModes: [.v5]
 )

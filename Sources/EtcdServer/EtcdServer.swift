@@ -1,9 +1,11 @@
 import EtcdWire
 import Foundation
 import GRPCTransport
+import Lease
 import Logging
 import NIOCore
 import NIOPosix
+import Watch
 
 /// One swift-etcd member: the applied state, the apply loop, the client listeners and the
 /// services on them. Requests flow socket → HTTP/2 → gRPC call → service → (read the applied
@@ -19,9 +21,13 @@ public final class EtcdServer: @unchecked Sendable {
     let logger: Logger
     let metrics: ServerMetrics
     let stateMachine: KVStateMachine
+    /// Key changes for the server's own waiters (Lock and Election).
+    let changeFeed: KeyChangeFeed
+    let watchDispatcher: WatchDispatcher
     private let applyLoop: ApplyLoop
     private let group: MultiThreadedEventLoopGroup
     private var listeners: [ClientPortServer] = []
+    private var leaseExpiry: LeaseExpiryTimer?
 
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -30,8 +36,17 @@ public final class EtcdServer: @unchecked Sendable {
         memberID = MemberIdentity.memberID(peerURLs: ownPeerURLs, clusterToken: configuration.initialClusterToken)
         clusterID = MemberIdentity.clusterID(memberIDs: [memberID])
         metrics = ServerMetrics(serverVersion: Self.serverVersion, clusterVersion: Self.clusterVersion, memberID: memberID)
-        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, metrics: metrics)
-        applyLoop = ApplyLoop(stateMachine: stateMachine)
+        let leases = LeaseKeeper(
+            minimumTTL: configuration.minimumLeaseTTLSeconds,
+            idGenerator: LeaseIDGenerator(memberID: memberID, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000)))
+        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, metrics: metrics)
+        watchDispatcher = WatchDispatcher(
+            stateMachine: stateMachine,
+            encoder: WatchResponseEncoder(clusterID: clusterID, memberID: memberID, raftTerm: stateMachine.raftTerm,
+                                          fragmentBytes: configuration.maxReceiveMessageBytes),
+            progressNotifyInterval: .milliseconds(Int64(configuration.watchProgressNotifyIntervalMs)))
+        changeFeed = KeyChangeFeed(stateMachine: stateMachine)
+        applyLoop = ApplyLoop(stateMachine: stateMachine, changeFeed: changeFeed)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     }
 
@@ -49,12 +64,22 @@ public final class EtcdServer: @unchecked Sendable {
         metrics.hasLeader.set(to: 1)
         metrics.isLeader.set(to: 1)
         metrics.leaderChanges.increment()
+        // Leader from now on, this member holds the leases: each gets its full TTL plus an
+        // election timeout, as etcd does on taking over, and expired ones are revoked from here.
+        stateMachine.leases.promote(extend: .milliseconds(configuration.electionTimeoutMs))
+        let leaseExpiry = LeaseExpiryTimer(leases: stateMachine.leases, logger: logger, propose: applyLoop.propose)
+        leaseExpiry.start(on: group.next())
+        self.leaseExpiry = leaseExpiry
 
         let router = ServiceRouter(services: [
             "etcdserverpb.KV": KVService(server: self).methods,
             "etcdserverpb.Maintenance": MaintenanceService(server: self).methods,
             "etcdserverpb.Cluster": ClusterService(server: self).methods,
             "grpc.health.v1.Health": HealthService(server: self).methods,
+            "etcdserverpb.Lease": LeaseService(server: self).methods,
+            "v3lockpb.Lock": LockService(server: self).methods,
+            "v3electionpb.Election": ElectionService(server: self).methods,
+            "etcdserverpb.Watch": WatchService(server: self).methods,
         ].merging(PendingServices.all) { current, _ in current }, metrics: metrics)
         let http = HTTPEndpoints(server: self)
 
@@ -76,6 +101,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// GOAWAY to clients, let in-flight calls finish briefly, then stop applying.
     public func shutdown() {
         for listener in listeners { try? listener.shutdown(gracePeriod: .seconds(2)).wait() }
+        leaseExpiry?.stop()
         applyLoop.shutdown()
         try? group.syncShutdownGracefully()
         logger.info("stopped serving")

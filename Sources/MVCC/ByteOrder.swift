@@ -1,7 +1,7 @@
 /// Bytewise (unsigned, lexicographic) ordering of keys, the order etcd keeps its keys in.
-enum ByteOrder {
+public enum ByteOrder {
     /// -1, 0 or 1 as `a` sorts before, equal to, or after `b`. A proper prefix sorts first.
-    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    public static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 let shared = min(pa.count, pb.count)
@@ -15,5 +15,5 @@ enum ByteOrder {
         }
     }
 
-    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { compare(a, b) < 0 }
+    public static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { compare(a, b) < 0 }
 }

@@ -90,6 +90,19 @@ struct KeyIndex: Equatable {
         return nil
     }
 
+    /// Every revision still held whose main revision is in `start...end`, oldest first.
+    func revisions(from start: Int64, through end: Int64) -> [Revision] {
+        var found: [Revision] = []
+        for generation in generations {
+            var position = generation.lastPosition(atOrBelow: start - 1) + 1
+            while position < generation.revisions.count, generation.revisions[position].main <= end {
+                found.append(generation.revisions[position])
+                position += 1
+            }
+        }
+        return found
+    }
+
     /// Drops history at or below main revision `revision` as described on the type. Returns the
     /// revision it kept at or below `revision` (the key's value as of `revision`), if any.
     mutating func compact(at revision: Int64) -> Revision? {

@@ -13,8 +13,8 @@ public final class MVCCStore: KVReadView {
 
     /// The last revision compacted at, as etcd keeps it: -1 until the first compaction, so that
     /// compacting at 0 is allowed once (etcd accepts it), and a negative revision in a
-    /// transaction's range compares as it does in etcd.
-    var compactMainRevision: Int64 = -1
+    /// transaction's range or a watch's start compares as it does in etcd.
+    public internal(set) var compactMainRevision: Int64 = -1
 
     /// The last revision compacted at; 0 if the store was never compacted.
     public var compactedRevision: Int64 { max(compactMainRevision, 0) }
@@ -31,6 +31,9 @@ public final class MVCCStore: KVReadView {
     /// Each change's stored key-value, in revision order.
     var log = RevisionLog()
     private var isWriting = false
+
+    /// Told of every committed write before `write` returns; see `CommitObserver`.
+    public weak var commitObserver: CommitObserver?
 
     public init() {}
 
@@ -59,7 +62,10 @@ public final class MVCCStore: KVReadView {
             rollBack(transaction.events, at: transaction.writeRevision)
             throw error
         }
-        if !transaction.events.isEmpty { currentRevision += 1 }
+        if !transaction.events.isEmpty {
+            currentRevision += 1
+            commitObserver?.committed(revision: currentRevision, events: transaction.events)
+        }
         return WriteResult(value: value, revision: currentRevision, events: transaction.events)
     }
 

@@ -12,7 +12,7 @@ struct StoredChange: Equatable {
 
 /// Every stored change, in revision order: the in-memory stand-in for etcd's key bucket
 /// (revision → KeyValue). Appends come in increasing revision order, so the array stays sorted and
-/// lookups are binary searches; a later watch catch-up can read it from any revision onward.
+/// lookups are binary searches; a watcher catching up reads it from any revision onward.
 struct RevisionLog {
     private(set) var changes: [StoredChange] = []
     /// Key and value bytes of every stored change.
@@ -38,6 +38,11 @@ struct RevisionLog {
         let index = firstIndex(notBelow: revision)
         guard index < changes.count, changes[index].revision == revision else { return nil }
         return changes[index]
+    }
+
+    /// The changes at main revision `main` and after, oldest first (a view, not a copy).
+    func changes(fromMain main: Int64) -> ArraySlice<StoredChange> {
+        changes[firstIndex(notBelow: Revision(main: main))...]
     }
 
     /// Removes every change at or below main revision `revision` that is not in `keep`, returning

@@ -69,6 +69,19 @@ final class ConfigurationTests: XCTestCase {
         assertRejected(["--listen-client-urls", "https://127.0.0.1:2379"], containing: "only http:// listeners")
     }
 
+    func testWatchProgressNotifyInterval() throws {
+        XCTAssertEqual(try configuration([]).watchProgressNotifyIntervalMs, 600_000)
+        XCTAssertEqual(try configuration(["--experimental-watch-progress-notify-interval", "1.5s"]).watchProgressNotifyIntervalMs, 1500)
+        XCTAssertEqual(try configuration(["--experimental-watch-progress-notify-interval", "0"]).watchProgressNotifyIntervalMs, 600_000)
+        XCTAssertEqual(try configuration(["--experimental-watch-progress-notify-interval", "-1s"]).watchProgressNotifyIntervalMs, 600_000)
+        let raised = try configuration(["--experimental-watch-progress-notify-interval", "10ms"])
+        XCTAssertEqual(raised.watchProgressNotifyIntervalMs, 100)
+        XCTAssertEqual(raised.warnings, ["adjusting watch progress notify interval to minimum period 100ms"])
+        XCTAssertEqual(raised.acceptedButInactive, [])
+        assertRejected(["--experimental-watch-progress-notify-interval", "soon"],
+                       containing: "invalid value \"soon\" for flag -experimental-watch-progress-notify-interval: parse error")
+    }
+
     func testGoDurations() {
         XCTAssertEqual(GoDuration.seconds("30m"), 1800)
         XCTAssertEqual(GoDuration.seconds("1h30m"), 5400)

@@ -57,6 +57,9 @@ var (
 	rawKV   pb.KVClient      // raw KV stub on rawConn: errors keep their gRPC status
 )
 
+// watchProgressInterval is the server's watch progress-notify interval.
+const watchProgressInterval = time.Second
+
 // server is the single process started for the package.
 type server struct {
 	cmd      *exec.Cmd
@@ -207,6 +210,8 @@ func startServer() (*server, error) {
 		"--listen-peer-urls", peerURL,
 		"--initial-advertise-peer-urls", peerURL,
 		"--initial-cluster", "n1=" + peerURL,
+		// Short, so watch progress notifications can be seen within a test.
+		"--experimental-watch-progress-notify-interval", watchProgressInterval.String(),
 	}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout = s.logFile

@@ -13,6 +13,7 @@ final class ApplyLoop: @unchecked Sendable {
     typealias Completion = @Sendable (Result<CommandResult, EtcdError>) -> Void
 
     private let stateMachine: KVStateMachine
+    private let changeFeed: KeyChangeFeed
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let queue = NIOLockedValueBox(Queue())
 
@@ -22,8 +23,9 @@ final class ApplyLoop: @unchecked Sendable {
         var stopped = false
     }
 
-    init(stateMachine: KVStateMachine) {
+    init(stateMachine: KVStateMachine, changeFeed: KeyChangeFeed) {
         self.stateMachine = stateMachine
+        self.changeFeed = changeFeed
     }
 
     /// Queues a command; the completion is called exactly once.
@@ -49,7 +51,11 @@ final class ApplyLoop: @unchecked Sendable {
             return queue.pending
         }
         let results = stateMachine.apply(batch.map(\.0))
+        // Applying reads no clock, so leases granted in the batch start their clocks here.
+        stateMachine.leases.startClocks()
         for ((_, completion), result) in zip(batch, results) { completion(result) }
+        // After the answers, so that waiting locks and elections do not delay them.
+        changeFeed.storeAdvanced()
     }
 
     /// Fails everything still queued and stops the thread.

@@ -2,7 +2,7 @@ import EtcdWire
 
 /// A mutation of the replicated state: the only way anything in the store changes.
 ///
-/// Every write RPC becomes one command, and so will lease expiry and automatic compaction.
+/// Every write RPC becomes one command, lease expiry too, and so will automatic compaction.
 /// Commands are applied strictly in order by a single writer; applying one needs no clock,
 /// no I/O and no randomness, so the same log always yields the same state (the Raft log
 /// slides in under this without changing it).
@@ -11,6 +11,11 @@ public enum Command: Sendable {
     case deleteRange(DeleteRangeRequest)
     case txn(TxnRequest)
     case compact(CompactionRequest)
+    /// The ID is always set: the server picks one before proposing when the client did not.
+    case leaseGrant(LeaseGrantRequest)
+    /// A client's revoke, or the lease holder's when the lease expired: either way the lease's
+    /// keys go in one revision, in the same order on every member.
+    case leaseRevoke(LeaseRevokeRequest)
 }
 
 /// What applying a command answered.
@@ -19,4 +24,6 @@ public enum CommandResult: Sendable {
     case deleteRange(DeleteRangeResponse)
     case txn(TxnResponse)
     case compact(CompactionResponse)
+    case leaseGrant(LeaseGrantResponse)
+    case leaseRevoke(LeaseRevokeResponse)
 }

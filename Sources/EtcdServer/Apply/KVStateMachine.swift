@@ -1,4 +1,5 @@
 import EtcdWire
+import Lease
 import MVCC
 import NIOConcurrencyHelpers
 
@@ -11,12 +12,17 @@ final class KVStateMachine: @unchecked Sendable {
     private let executor: KVExecutor
     private var appliedIndex: UInt64 = 0
     private let metrics: ServerMetrics
+    /// The leases: changed here by lease commands and by writes that attach or detach keys.
+    let leases: LeaseKeeper
+    private let leaseCommands: LeaseCommands
 
     /// A single member elects itself once, in term 1; the Raft log will make this real.
     let raftTerm: UInt64 = 1
 
-    init(maxTxnOps: Int, metrics: ServerMetrics) {
-        executor = KVExecutor(maxTxnOps: maxTxnOps)
+    init(maxTxnOps: Int, leases: LeaseKeeper, metrics: ServerMetrics) {
+        executor = KVExecutor(maxTxnOps: maxTxnOps, leaseExists: leases.exists)
+        self.leases = leases
+        leaseCommands = LeaseCommands(leases: leases)
         self.metrics = metrics
     }
 
@@ -26,7 +32,7 @@ final class KVStateMachine: @unchecked Sendable {
         case .put(let request): try executor.validate(request)
         case .deleteRange(let request): try executor.validate(request)
         case .txn(let request): try executor.validate(request)
-        case .compact: break
+        case .compact, .leaseGrant, .leaseRevoke: break
         }
     }
 
@@ -47,17 +53,27 @@ final class KVStateMachine: @unchecked Sendable {
         do throws(EtcdError) {
             switch command {
             case .put(let request):
-                return .success(.put(try executor.put(request, in: store).value))
+                return .success(.put(try attachingLeases(executor.put(request, in: store))))
             case .deleteRange(let request):
-                return .success(.deleteRange(executor.deleteRange(request, in: store).value))
+                return .success(.deleteRange(attachingLeases(executor.deleteRange(request, in: store))))
             case .txn(let request):
-                return .success(.txn(try executor.txn(request, in: store).value))
+                return .success(.txn(try attachingLeases(executor.txn(request, in: store))))
             case .compact(let request):
                 return .success(.compact(try executor.compact(request, in: store).response))
+            case .leaseGrant(let request):
+                return .success(.leaseGrant(try leaseCommands.grant(request, in: store)))
+            case .leaseRevoke(let request):
+                return .success(.leaseRevoke(try leaseCommands.revoke(request, in: store)))
             }
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Keys move between leases as the write's events say (see `Lessor.trackAttachments`).
+    private func attachingLeases<Response>(_ result: WriteResult<Response>) -> Response {
+        leases.trackAttachments(of: result.events)
+        return result.value
     }
 
     func range(_ request: RangeRequest) throws -> RangeResponse {
@@ -73,6 +89,12 @@ final class KVStateMachine: @unchecked Sendable {
     }
 
     var currentRevision: Int64 { lock.withLock { store.currentRevision } }
+
+    /// Runs `body` on the store under the lock, which also keeps the apply loop out. The watch
+    /// machinery reads history for catch-up this way, so nothing is published meanwhile.
+    func withStore<Result>(_ body: (MVCCStore) throws -> Result) rethrows -> Result {
+        try lock.withLock { try body(store) }
+    }
 
     struct Figures {
         var revision: Int64

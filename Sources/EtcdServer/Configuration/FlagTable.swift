@@ -55,7 +55,7 @@ enum FlagTable {
         FlagSpec(name: "initial-cluster-token", kind: .string, defaultValue: "etcd-cluster", support: .implemented, help: "Initial cluster token for the etcd cluster during bootstrap."),
         FlagSpec(name: "auto-compaction-mode", kind: .string, defaultValue: "periodic", support: .accepted, help: "'periodic' or 'revision'."),
         FlagSpec(name: "auto-compaction-retention", kind: .string, defaultValue: "0", support: .accepted, help: "Auto compaction retention (0 disables; periodic: hours or a duration like 30m)."),
-        FlagSpec(name: "experimental-watch-progress-notify-interval", kind: .string, defaultValue: "10m", support: .accepted, help: "Interval of watch progress notifications."),
+        FlagSpec(name: "experimental-watch-progress-notify-interval", kind: .string, defaultValue: "10m", support: .implemented, help: "Interval of watch progress notifications."),
         // Logging.
         FlagSpec(name: "logger", kind: .string, defaultValue: "capnslog", support: .implemented, help: "'zap' (JSON lines) or 'capnslog' (text lines)."),
         FlagSpec(name: "log-outputs", kind: .string, defaultValue: "default", support: .implemented, help: "'default', 'stderr' or 'stdout'."),

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestBytes: Int
     public var maxTxnOps: Int
     public var maxConcurrentStreams: UInt32
+    /// How often idle watchers that asked for progress notifications are told the revision.
+    public var watchProgressNotifyIntervalMs: Int
     public var logLevel: Logger.Level
     public var logger: LoggerKind
     public var logToStdout: Bool
@@ -102,6 +104,8 @@ extension ServerConfiguration {
         }
         guard maxTxnOps > 0 else { throw ConfigurationError("--max-txn-ops must be greater than 0") }
         maxConcurrentStreams = UInt32(clamping: UInt64(flags.value("max-concurrent-streams"))!)
+        let progressInterval = try Self.parseWatchProgressInterval(flags.value("experimental-watch-progress-notify-interval"))
+        watchProgressNotifyIntervalMs = progressInterval.milliseconds
 
         logLevel = try LogLevelName.parse(flags.value("log-level"))
         guard let loggerKind = LoggerKind(rawValue: flags.value("logger")) else {
@@ -122,7 +126,19 @@ extension ServerConfiguration {
         acceptedButInactive = FlagTable.all
             .filter { $0.support == .accepted && flags.isSet($0.name) }
             .map(\.name)
-        warnings = flags.warnings
+        warnings = flags.warnings + progressInterval.warnings
+    }
+
+    /// etcd keeps its 10-minute default for 0 or a negative interval, and raises anything below
+    /// 100 ms to 100 ms, with a warning.
+    private static func parseWatchProgressInterval(_ text: String) throws -> (milliseconds: Int, warnings: [String]) {
+        let isNegative = text.hasPrefix("-")
+        guard let seconds = GoDuration.seconds(isNegative ? String(text.dropFirst()) : text) else {
+            throw ConfigurationError("invalid value \"\(text)\" for flag -experimental-watch-progress-notify-interval: parse error")
+        }
+        if isNegative || seconds == 0 { return (10 * 60 * 1000, []) }
+        if seconds < 0.1 { return (100, ["adjusting watch progress notify interval to minimum period 100ms"]) }
+        return (Int((seconds * 1000).rounded()), [])
     }
 
     private static func parseInitialCluster(_ text: String) throws -> [(name: String, peerURLs: [EndpointURL])] {

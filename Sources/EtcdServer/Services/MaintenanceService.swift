@@ -79,11 +79,7 @@ struct HealthService {
 enum PendingServices {
     static var all: [String: [String: MethodHandler]] {
         [
-            "etcdserverpb.Watch": table("Watch", ["Watch"]),
-            "etcdserverpb.Lease": table("Lease", ["LeaseGrant", "LeaseRevoke", "LeaseKeepAlive", "LeaseTimeToLive", "LeaseLeases"]),
             "etcdserverpb.Auth": authMethods,
-            "v3lockpb.Lock": table("Lock", ["Lock", "Unlock"]),
-            "v3electionpb.Election": table("Election", ["Campaign", "Proclaim", "Leader", "Observe", "Resign"]),
         ]
     }
 

@@ -1,1 +1,0 @@
-// Watchers and event fan-out over the MVCC history.
