@@ -7,11 +7,13 @@ import NIOCore
 import NIOPosix
 import Watch
 
-/// One swift-etcd member: the applied state, the apply loop, the client listeners and the
+/// One swift-etcd member: the applied state, the consensus loop, the client listeners and the
 /// services on them. Requests flow socket → HTTP/2 → gRPC call → service → (read the applied
-/// state | propose a command → apply loop → store) → response.
+/// state | propose a command → Raft log → WAL → apply → store) → response.
 public final class EtcdServer: @unchecked Sendable {
-    // Every stored property is immutable after init or internally synchronized.
+    // Every stored property is immutable after init or internally synchronized, except
+    // `raftLoop`, `listeners` and `leaseExpiry`, which `start()` sets before anything runs
+    // concurrently and `shutdown()` reads after.
     public static let serverVersion = "3.4.23"
     public static let clusterVersion = "3.4.0"
 
@@ -24,7 +26,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// Key changes for the server's own waiters (Lock and Election).
     let changeFeed: KeyChangeFeed
     let watchDispatcher: WatchDispatcher
-    private let applyLoop: ApplyLoop
+    private var raftLoop: RaftLoop!
     private let group: MultiThreadedEventLoopGroup
     private var listeners: [ClientPortServer] = []
     private var leaseExpiry: LeaseExpiryTimer?
@@ -46,7 +48,6 @@ public final class EtcdServer: @unchecked Sendable {
                                           fragmentBytes: configuration.maxReceiveMessageBytes),
             progressNotifyInterval: .milliseconds(Int64(configuration.watchProgressNotifyIntervalMs)))
         changeFeed = KeyChangeFeed(stateMachine: stateMachine)
-        applyLoop = ApplyLoop(stateMachine: stateMachine, changeFeed: changeFeed)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     }
 
@@ -54,20 +55,16 @@ public final class EtcdServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> [SocketAddress] {
         try DataDirectory.prepare(configuration.dataDirectory)
-        logger.warning("the store is kept in memory until the write-ahead log lands; data does not survive a restart",
-                       metadata: ["data-dir": "\(configuration.dataDirectory)"])
         for flag in configuration.acceptedButInactive {
             logger.warning("flag --\(flag) is accepted but not implemented yet; it has no effect")
         }
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
-        metrics.hasLeader.set(to: 1)
-        metrics.isLeader.set(to: 1)
-        metrics.leaderChanges.increment()
+        try startConsensus()
         // Leader from now on, this member holds the leases: each gets its full TTL plus an
         // election timeout, as etcd does on taking over, and expired ones are revoked from here.
         stateMachine.leases.promote(extend: .milliseconds(configuration.electionTimeoutMs))
-        let leaseExpiry = LeaseExpiryTimer(leases: stateMachine.leases, logger: logger, propose: applyLoop.propose)
+        let leaseExpiry = LeaseExpiryTimer(leases: stateMachine.leases, logger: logger, propose: raftLoop.propose)
         leaseExpiry.start(on: group.next())
         self.leaseExpiry = leaseExpiry
 
@@ -102,15 +99,31 @@ public final class EtcdServer: @unchecked Sendable {
     public func shutdown() {
         for listener in listeners { try? listener.shutdown(gracePeriod: .seconds(2)).wait() }
         leaseExpiry?.stop()
-        applyLoop.shutdown()
+        raftLoop?.shutdown()
         try? group.syncShutdownGracefully()
         logger.info("stopped serving")
+    }
+
+    /// Opens (or bootstraps) the Raft log, replays what it committed into the store, and
+    /// takes leadership of the single-member cluster.
+    private func startConsensus() throws {
+        let log = try MemberLog.open(dataDirectory: configuration.dataDirectory,
+                                     identity: LogIdentity(memberID: memberID, clusterID: clusterID),
+                                     maxSnapshots: configuration.maxSnapshots, maxWALs: configuration.maxWALs)
+        for repair in log.repairs { logger.warning("\(repair)") }
+        guard log.identity == LogIdentity(memberID: memberID, clusterID: clusterID) else {
+            throw ConfigurationError("--data-dir \(configuration.dataDirectory) belongs to member \(String(log.identity.memberID, radix: 16)) of cluster \(String(log.identity.clusterID, radix: 16)), but the flags describe member \(String(memberID, radix: 16)) of cluster \(String(clusterID, radix: 16)); start with the flags the data dir was created with")
+        }
+        raftLoop = RaftLoop(log: log, electionTicks: configuration.electionTimeoutMs / configuration.heartbeatIntervalMs,
+                            tickInterval: .milliseconds(Int64(configuration.heartbeatIntervalMs)),
+                            stateMachine: stateMachine, changeFeed: changeFeed, logger: logger, metrics: metrics)
+        try raftLoop.start()
     }
 
     // MARK: - Used by the services
 
     func propose(_ command: Command, completion: @escaping @Sendable (Result<CommandResult, EtcdError>) -> Void) {
-        applyLoop.propose(command, completion: completion)
+        raftLoop.propose(command, completion: completion)
     }
 
     /// A response header for this member; `revision` nil means the current store revision.
@@ -139,10 +152,12 @@ public final class EtcdServer: @unchecked Sendable {
         response.version = Self.serverVersion
         response.dbSize = figures.storeBytes
         response.dbSizeInUse = figures.storeBytes
-        response.leader = memberID
-        response.raftIndex = figures.appliedIndex
+        let raft = raftLoop.figures
+        response.leader = raft.leader
+        response.raftIndex = raft.commitIndex
         response.raftAppliedIndex = figures.appliedIndex
-        response.raftTerm = figures.raftTerm
+        response.raftTerm = raft.term
+        if raft.leader == 0 { response.errors = [EtcdError.noLeader.message] }
         return response
     }
 }

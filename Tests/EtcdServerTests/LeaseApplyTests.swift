@@ -136,3 +136,10 @@ private final class RevokeWaiter: LeaseRevokeWaiter, @unchecked Sendable {
     var revoked: [LeaseID] = []
     func leaseRevoked(_ id: LeaseID) { revoked.append(id) }
 }
+
+private extension KVStateMachine {
+    /// These tests look at what commands do, not at log positions.
+    func apply(_ commands: [Command]) -> [Result<CommandResult, EtcdError>] {
+        apply(commands, appliedIndex: 0)
+    }
+}

@@ -794,8 +794,12 @@ func TestWatchHistoryUnderConcurrentWriters(t *testing.T) {
 	// Watchers that start in the past while the writers go on.
 	for i := 0; i < 8; i++ {
 		time.Sleep(time.Duration(random.Intn(40)) * time.Millisecond)
-		now := currentRev(t)
-		startWatcher(first + random.Int63n(now-first+1))
+		// Until the first write lands, the only start in range is `first` itself.
+		span := currentRev(t) - first + 1
+		if span < 1 {
+			span = 1
+		}
+		startWatcher(first + random.Int63n(span))
 	}
 	writers.Wait()
 	last := currentRev(t)

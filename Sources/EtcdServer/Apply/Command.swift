@@ -6,7 +6,7 @@ import EtcdWire
 /// Commands are applied strictly in order by a single writer; applying one needs no clock,
 /// no I/O and no randomness, so the same log always yields the same state (the Raft log
 /// slides in under this without changing it).
-public enum Command: Sendable {
+public enum Command: Hashable, Sendable {
     case put(PutRequest)
     case deleteRange(DeleteRangeRequest)
     case txn(TxnRequest)

@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 /// The applied state of the member: the MVCC store, changed only by `apply` on the apply loop
 /// and read by event loops. One lock guards it; writers hold it for a whole batch.
 final class KVStateMachine: @unchecked Sendable {
-    // `store`, `appliedIndex` are guarded by `lock`; `executor` and `raftTerm` are immutable.
+    // `store`, `appliedIndex` and `term` are guarded by `lock`; `executor` is immutable.
     private let lock = NIOLock()
     private let store = MVCCStore()
     private let executor: KVExecutor
@@ -16,8 +16,14 @@ final class KVStateMachine: @unchecked Sendable {
     let leases: LeaseKeeper
     private let leaseCommands: LeaseCommands
 
-    /// A single member elects itself once, in term 1; the Raft log will make this real.
-    let raftTerm: UInt64 = 1
+    private var term: UInt64 = 0
+
+    /// The Raft term the consensus loop last published, for response headers.
+    var raftTerm: UInt64 { lock.withLock { term } }
+
+    func setRaftTerm(_ newTerm: UInt64) {
+        lock.withLock { term = newTerm }
+    }
 
     init(maxTxnOps: Int, leases: LeaseKeeper, metrics: ServerMetrics) {
         executor = KVExecutor(maxTxnOps: maxTxnOps, leaseExists: leases.exists)
@@ -36,11 +42,12 @@ final class KVStateMachine: @unchecked Sendable {
         }
     }
 
-    /// Applies a batch in order; the single writer of the store.
-    func apply(_ commands: [Command]) -> [Result<CommandResult, EtcdError>] {
+    /// Applies a batch of committed commands in log order, through log index `appliedIndex`;
+    /// the single writer of the store.
+    func apply(_ commands: [Command], appliedIndex: UInt64) -> [Result<CommandResult, EtcdError>] {
         let (results, keys) = lock.withLock { () -> ([Result<CommandResult, EtcdError>], Int) in
             let results = commands.map(applyOne)
-            appliedIndex += UInt64(commands.count)
+            self.appliedIndex = appliedIndex
             return (results, store.keyCount)
         }
         metrics.proposalsCommitted.increment(by: Double(commands.count))
@@ -105,7 +112,7 @@ final class KVStateMachine: @unchecked Sendable {
 
     func figures() -> Figures {
         lock.withLock {
-            Figures(revision: store.currentRevision, appliedIndex: appliedIndex, raftTerm: raftTerm,
+            Figures(revision: store.currentRevision, appliedIndex: appliedIndex, raftTerm: term,
                     storeBytes: Int64(store.approximateBytes))
         }
     }

@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestBytes: Int
     public var maxTxnOps: Int
     public var maxConcurrentStreams: UInt32
+    /// Retention of snapshot and WAL files; they take effect once the log is compacted.
+    public var maxSnapshots: Int
+    public var maxWALs: Int
     /// How often idle watchers that asked for progress notifications are told the revision.
     public var watchProgressNotifyIntervalMs: Int
     public var logLevel: Logger.Level
@@ -104,6 +107,8 @@ extension ServerConfiguration {
         }
         guard maxTxnOps > 0 else { throw ConfigurationError("--max-txn-ops must be greater than 0") }
         maxConcurrentStreams = UInt32(clamping: UInt64(flags.value("max-concurrent-streams"))!)
+        maxSnapshots = Int(clamping: UInt64(flags.value("max-snapshots"))!)
+        maxWALs = Int(clamping: UInt64(flags.value("max-wals"))!)
         let progressInterval = try Self.parseWatchProgressInterval(flags.value("experimental-watch-progress-notify-interval"))
         watchProgressNotifyIntervalMs = progressInterval.milliseconds
 

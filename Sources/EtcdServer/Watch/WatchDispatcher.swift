@@ -21,7 +21,14 @@ final class WatchDispatcher: CommitObserver, @unchecked Sendable {
     /// commit costs one task per event loop, not one per stream.
     private var flushQueues: [ObjectIdentifier: FlushQueue] = [:]
     private let stateMachine: KVStateMachine
-    let encoder: WatchResponseEncoder
+    private let baseEncoder: WatchResponseEncoder
+
+    /// The encoder with the member's current Raft term, which changes with elections.
+    var encoder: WatchResponseEncoder {
+        var encoder = baseEncoder
+        encoder.raftTerm = stateMachine.raftTerm
+        return encoder
+    }
     let progressNotifyInterval: TimeAmount
 
     private struct FlushQueue {
@@ -31,7 +38,7 @@ final class WatchDispatcher: CommitObserver, @unchecked Sendable {
 
     init(stateMachine: KVStateMachine, encoder: WatchResponseEncoder, progressNotifyInterval: TimeAmount) {
         self.stateMachine = stateMachine
-        self.encoder = encoder
+        baseEncoder = encoder
         self.progressNotifyInterval = progressNotifyInterval
         hub = WatchHub(revision: stateMachine.currentRevision)
         stateMachine.withStore { store in
