@@ -148,7 +148,10 @@ extension RaftNode {
                 electionElapsed = 0
                 vote = message.from
             }
-        } else {
+        } else if term > 0 {
+            // A member that has never seen a term (a new one, joining) has none to reject with,
+            // and a rejection without a term would be taken for a local message; staying silent
+            // costs the candidate nothing but a retry.
             send(Message(type: responseType, to: message.from, term: term, reject: true))
         }
     }

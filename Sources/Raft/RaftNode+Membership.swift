@@ -69,13 +69,14 @@ extension RaftNode {
         }
         if !newMembership.isVoter(id) {
             handOffLeadership(state)
+            guard role.kind == .leader else { return }
         }
         // A smaller quorum may commit more, and a round of reads may now have its quorum.
         if maybeCommit() {
             broadcastAppend()
         } else {
-            // Probe new members now rather than at the next heartbeat; the others already
-            // have everything but what no message was sent for.
+            // Probe new members now rather than at the next heartbeat; the others are already
+            // being replicated to, so they only get entries not sent yet.
             for member in newMembership.members where member != id {
                 sendAppend(to: member, sendIfEmpty: added.contains(member))
             }

@@ -76,6 +76,26 @@ final class RaftNode {
         return nil
     }
 
+    /// Structural invariants, cheap enough to check after every input (preconditions survive
+    /// optimised builds, so a broken one stops the member before it can spread damage).
+    func checkInvariants() {
+        precondition(log.applied <= log.committed && log.committed <= log.lastIndex,
+                     "applied \(log.applied), committed \(log.committed), last \(log.lastIndex) out of order")
+        precondition(log.committed + 1 >= log.firstIndex, "entries above the commit index were compacted")
+        switch role {
+        case .leader(let state):
+            precondition(leader == id && vote == id, "leader \(id) of term \(term) did not vote for itself")
+            for (member, progress) in state.progress {
+                precondition(progress.match < progress.next && progress.next <= log.lastIndex + 1,
+                             "progress of \(member) (match \(progress.match), next \(progress.next)) beyond the log")
+            }
+        case .candidate:
+            precondition(vote == id && leader == 0, "candidate \(id) must vote for itself and know no leader")
+        case .preCandidate, .follower:
+            break
+        }
+    }
+
     /// Only voters may campaign; learners and removed members wait to be told.
     var isPromotable: Bool {
         membership.isVoter(id)

@@ -28,10 +28,12 @@ public final class RawNode {
     /// Advances logical time by one tick (drives elections and heartbeats).
     public func tick() {
         node.tick()
+        node.checkInvariants()
     }
 
     /// Starts an election now, as if the election timeout had passed.
     public func campaign() {
+        defer { node.checkInvariants() }
         try? node.step(Message(type: .hup, from: node.id))
     }
 
@@ -39,11 +41,13 @@ public final class RawNode {
     /// that it was appended or forwarded: it may still be lost, and the application learns of
     /// its commit when it shows up in `committedEntries`.
     public func propose(_ data: [UInt8]) throws(RaftError) {
+        defer { node.checkInvariants() }
         try node.step(Message(type: .prop, from: node.id, entries: [Entry(term: 0, index: 0, data: data)]))
     }
 
     /// Proposes a membership change; apply it with `applyConfChange(_:)` once committed.
     public func proposeConfChange(_ change: ConfChange) throws(RaftError) {
+        defer { node.checkInvariants() }
         let entry = Entry(term: 0, index: 0, type: .confChange, data: change.encode())
         try node.step(Message(type: .prop, from: node.id, entries: [entry]))
     }
@@ -51,6 +55,7 @@ public final class RawNode {
     /// Takes in a message from a peer.
     public func step(_ message: Message) throws(RaftError) {
         guard !message.type.isLocal else { throw .localMessageFromNetwork(message.type) }
+        defer { node.checkInvariants() }
         try node.step(message)
     }
 
@@ -58,28 +63,33 @@ public final class RawNode {
     /// (which should be unique) once a quorum has confirmed the leader; it may never arrive if
     /// leadership changes meanwhile, so callers retry after a timeout.
     public func readIndex(context: [UInt8]) throws(RaftError) {
+        defer { node.checkInvariants() }
         try node.step(Message(type: .readIndex, from: node.id, context: context))
     }
 
     /// Hands leadership to `transferee`; only the leader can do this.
     public func transferLeadership(to transferee: UInt64) throws(RaftError) {
+        defer { node.checkInvariants() }
         try node.step(Message(type: .transferLeader, from: transferee))
     }
 
     /// Applies a committed membership change and returns the configuration it results in.
     @discardableResult
     public func applyConfChange(_ change: ConfChange) -> ConfState {
-        node.applyConfChange(change)
+        defer { node.checkInvariants() }
+        return node.applyConfChange(change)
     }
 
     /// Tells the leader that a message to `id` could not be delivered.
     public func reportUnreachable(_ id: UInt64) {
+        defer { node.checkInvariants() }
         try? node.step(Message(type: .unreachable, from: id))
     }
 
     /// Tells the leader how sending a snapshot to `id` ended. The transport must report every
     /// `snap` message it handles: the leader sends nothing else to `id` until it hears.
     public func reportSnapshot(to id: UInt64, status: SnapshotStatus) {
+        defer { node.checkInvariants() }
         try? node.step(Message(type: .snapStatus, from: id, reject: status == .failed))
     }
 
@@ -123,6 +133,7 @@ public final class RawNode {
     /// Reports that `ready` has been handled: persisted, sent and applied.
     public func advance(_ ready: Ready) {
         precondition(awaitingAdvance, "advance() without a ready()")
+        defer { node.checkInvariants() }
         awaitingAdvance = false
         if let hardState = ready.hardState {
             lastHardState = hardState
@@ -132,7 +143,6 @@ public final class RawNode {
         } else if let snapshot = ready.snapshot {
             node.log.markApplied(through: snapshot.metadata.index)
         }
-        // The snapshot first: entries after it count as persisted only once it is.
         if let snapshot = ready.snapshot {
             node.log.markSnapshotPersisted(at: snapshot.metadata.index)
         }

@@ -35,10 +35,8 @@ struct Unstable {
 
     /// Drops entries up to `index` now that they are persisted. A term mismatch means the entry
     /// was overwritten while it was being persisted; the new one is still unstable, so keep it.
-    /// A pending snapshot means one arrived while they were being persisted: persisting it will
-    /// wipe the stored log, so the entries after it must be persisted again.
     mutating func markPersisted(through index: UInt64, term: UInt64) {
-        guard snapshot == nil, index >= offset, self.term(at: index) == term else { return }
+        guard index >= offset, self.term(at: index) == term else { return }
         entries.removeFirst(Int(index + 1 - offset))
         offset = index + 1
     }

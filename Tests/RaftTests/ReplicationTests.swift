@@ -169,6 +169,33 @@ final class ReplicationTests: XCTestCase {
         XCTAssertEqual(network[2].applied.strings, ["committed"])
     }
 
+    func testLogMatchingSameIndexAndTermMeansSamePrefix() throws {
+        // Leaders change under partitions, leaving divergent tails that are later repaired.
+        let network = TestNetwork(voters: [1, 2, 3, 4, 5])
+        for (round, leader) in ([1, 2, 3, 4, 5, 1, 3] as [UInt64]).enumerated() {
+            network.heal()
+            network.campaign(leader)
+            try? network.propose(leader, "r\(round)")
+            network.isolate(leader)
+            try? network.propose(leader, "lost\(round)")
+        }
+        let logs = try network.nodes.keys.sorted().map { id -> [Entry] in
+            let log = network[id].log
+            return try log.slice(log.firstIndex, log.lastIndex + 1, maxBytes: .max)
+        }
+        for a in logs {
+            for b in logs {
+                for (x, y) in zip(a, b) where x.index == y.index && x.term == y.term {
+                    XCTAssertEqual(Array(a.prefix { $0.index <= x.index }), Array(b.prefix { $0.index <= y.index }))
+                }
+            }
+        }
+        network.heal()
+        network.tickAll(40)
+        let healed = Set(network.nodes.values.map { $0.applied })
+        XCTAssertEqual(healed.count, 1, "after healing every member applied the same sequence")
+    }
+
     func testFollowerForwardsProposalToLeader() throws {
         let network = TestNetwork(voters: [1, 2, 3])
         network.campaign(1)

@@ -98,19 +98,6 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(unstable.offset, 7)
     }
 
-    func testUnstableKeepsEntriesWhileASnapshotIsPending() {
-        // Entries persisted before a snapshot that arrived meanwhile are wiped when the snapshot
-        // is persisted, so they must be persisted again after it.
-        var unstable = Unstable(offset: 5)
-        unstable.restore(Snapshot(metadata: SnapshotMetadata(index: 4, term: 1)))
-        unstable.truncateAndAppend(entries(from: 5, terms: [1]))
-        unstable.markPersisted(through: 5, term: 1)
-        XCTAssertEqual(unstable.entries.count, 1)
-        unstable.markSnapshotPersisted(at: 4)
-        unstable.markPersisted(through: 5, term: 1)
-        XCTAssertEqual(unstable.entries, [])
-    }
-
     func testLogReadsAcrossStorageAndUnstable() throws {
         var log = RaftLog(storage: try compactedStorage(), maxApplyBytes: .max)
         log.append(entries(from: 9, terms: [5, 5]))

@@ -19,12 +19,12 @@ final class SafetyChecker {
         let observedInTerm: UInt64
     }
 
-    private struct Position: Hashable {
+    fileprivate struct Position: Hashable {
         let index: UInt64
         let term: UInt64
     }
 
-    private struct EntryShape: Equatable {
+    fileprivate struct EntryShape: Equatable {
         let previousTerm: UInt64
         let type: EntryType
         let data: [UInt8]
@@ -140,33 +140,29 @@ final class SafetyChecker {
         }
     }
 
-    /// A restarted member re-checks its whole log against the committed prefix.
-    func nodeRestarted(_ id: UInt64) {
-        observedCommit[id] = 0
-    }
-
     // MARK: Events
 
-    /// Log matching, checked where entries enter a log: an (index, term) pair always names
-    /// the same entry preceded by the same term, so two logs that share an entry share the
-    /// whole prefix before it.
-    func persisting(_ ready: Ready, on raft: RaftNode) throws {
+    /// An entry as a member is about to make it durable, with the term of the entry before it.
+    struct LoggedEntry {
+        fileprivate let position: Position
+        fileprivate let shape: EntryShape
+    }
+
+    /// Checks a ready as it is taken: no entry may differ from the committed one at an index the
+    /// member itself knows committed (a stale leader may append where others have committed),
+    /// and no read may be stale. Returns its entries for `durable(_:on:)`.
+    func taking(_ ready: Ready, on raft: RaftNode) throws -> [LoggedEntry] {
+        var logged: [LoggedEntry] = []
         var previousTerm = ready.entries.first.flatMap { raft.log.term(at: $0.index - 1) }
         for entry in ready.entries {
             guard let previous = previousTerm else {
                 throw SimulationFailure(description: "node \(raft.id) persists \(entry.index) without its predecessor")
             }
-            let shape = EntryShape(previousTerm: previous, type: entry.type, data: entry.data)
-            let position = Position(index: entry.index, term: entry.term)
-            if let existing = persistedEntries[position], existing != shape {
-                throw SimulationFailure(description: "log matching: two different entries at index \(entry.index) term \(entry.term)")
-            }
-            persistedEntries[position] = shape
-            // A stale leader may append where others have committed; only entries this member
-            // itself knows to be committed must be the committed ones.
             if entry.index <= raft.log.committed, let known = self.entry(at: entry.index), known.term != entry.term {
                 throw SimulationFailure(description: "node \(raft.id) persists \(entry.index) with term \(entry.term) below its commit index, committed with term \(known.term)")
             }
+            logged.append(LoggedEntry(position: Position(index: entry.index, term: entry.term),
+                                      shape: EntryShape(previousTerm: previous, type: entry.type, data: entry.data)))
             previousTerm = entry.term
         }
         for read in ready.readStates {
@@ -175,6 +171,37 @@ final class SafetyChecker {
                 throw SimulationFailure(description: "stale read on node \(raft.id): index \(read.index) below \(floor), committed before the read was asked")
             }
         }
+        return logged
+    }
+
+    /// Log matching, checked where entries become durable and so can be sent or survive a
+    /// crash: an (index, term) pair always names the same entry preceded by the same term, so
+    /// two logs that share an entry share the whole prefix before it. (Entries lost unsynced in
+    /// a crash were never seen by anyone; a single voter may even lead the same term again.)
+    func durable(_ entries: [LoggedEntry], on id: UInt64) throws {
+        for entry in entries {
+            if let existing = persistedEntries[entry.position], existing != entry.shape {
+                throw SimulationFailure(description: "log matching: node \(id) holds a different entry at index \(entry.position.index) term \(entry.position.term)")
+            }
+            persistedEntries[entry.position] = entry.shape
+        }
+    }
+
+    /// A restarted member re-checks its whole log against the committed prefix; what it read
+    /// back from its disk is durable too, including a prefix of writes a crash did not lose.
+    func restarted(_ raft: RaftNode) throws {
+        observedCommit[raft.id] = 0
+        let log = raft.log
+        guard log.firstIndex <= log.lastIndex else { return }
+        let entries = try! log.slice(log.firstIndex, log.lastIndex + 1, maxBytes: .max)
+        var previousTerm = log.term(at: log.firstIndex - 1) ?? 0
+        var logged: [LoggedEntry] = []
+        for entry in entries {
+            logged.append(LoggedEntry(position: Position(index: entry.index, term: entry.term),
+                                      shape: EntryShape(previousTerm: previousTerm, type: entry.type, data: entry.data)))
+            previousTerm = entry.term
+        }
+        try durable(logged, on: raft.id)
     }
 
     /// State machine safety: members apply the same entries in the same order.

@@ -3,7 +3,7 @@ import XCTest
 
 /// Runs the deterministic simulation over many seeds. Environment:
 /// - `RAFT_SIM_SEEDS`: how many seeds (default 2000); `RAFT_SIM_FIRST_SEED`: the first (default 1).
-/// - `RAFT_SIM_STEPS`: fault steps per seed (default 300).
+/// - `RAFT_SIM_STEPS`: fault steps per seed (default 500).
 /// - `RAFT_SIM_TRACE=1`: print every step (use with one seed to study a failure).
 final class SimulationTests: XCTestCase {
     private func setting(_ name: String, default value: UInt64) -> UInt64 {
@@ -13,7 +13,7 @@ final class SimulationTests: XCTestCase {
     func testRandomizedFaultsKeepRaftSafeAndLive() {
         let firstSeed = setting("RAFT_SIM_FIRST_SEED", default: 1)
         let seeds = setting("RAFT_SIM_SEEDS", default: 2000)
-        let steps = Int(setting("RAFT_SIM_STEPS", default: 300))
+        let steps = Int(setting("RAFT_SIM_STEPS", default: 500))
         let traceAll = ProcessInfo.processInfo.environment["RAFT_SIM_TRACE"] == "1"
         if traceAll {
             setvbuf(stdout, nil, _IOLBF, 0)  // Keep the trace up to a crash.

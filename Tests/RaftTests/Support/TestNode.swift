@@ -5,8 +5,8 @@
 final class TestNode {
     let id: UInt64
     let storage: MemoryStorage
-    private(set) var raw: RawNode
-    private(set) var config: RaftConfig
+    let raw: RawNode
+    let config: RaftConfig
     /// Data of every applied normal entry, in order.
     private(set) var applied: [[UInt8]] = []
     private(set) var readStates: [ReadState] = []
@@ -51,12 +51,5 @@ final class TestNode {
             raw.advance(ready)
         }
         return outgoing
-    }
-
-    /// Replaces the node by one restarted from what its storage holds.
-    func restart() {
-        config.applied = storage.firstIndex - 1
-        applied = []
-        raw = RawNode(config: config, storage: storage, random: SplitMix64(seed: id))
     }
 }
