@@ -33,6 +33,7 @@ struct GRPCMessageDeframer {
     var hasPartialMessage: Bool { pending.readableBytes > 0 }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
         // Reclaim consumed space so a long-lived stream that always has a partial message
         // buffered does not grow without bound.
         if pending.readableBytes == 0 {
@@ -41,6 +42,38 @@ struct GRPCMessageDeframer {
             pending.discardReadBytes()
         }
         pending.writeBytes(bytes)
+    }
+
+    /// The next complete message from what is buffered followed by `input`, taking bytes off
+    /// the front of `input`; nil once more bytes are needed, with all of `input` consumed.
+    /// Same results as `append(input)` then `nextMessage()`, but while nothing is buffered a
+    /// message that lies whole in `input` is copied out of it directly, without buffering.
+    mutating func nextMessage(consuming input: inout UnsafeRawBufferPointer) throws(Failure) -> [UInt8]? {
+        if pending.readableBytes == 0 && input.count >= GRPCMessageFramer.prefixLength {
+            let flag = input[0]
+            let length = Int(UInt32(input[1]) << 24 | UInt32(input[2]) << 16 | UInt32(input[3]) << 8 | UInt32(input[4]))
+            if flag != 0 {
+                throw Failure.compressed
+            }
+            if length > maxMessageBytes {
+                throw Failure.tooLarge(length: length, limit: maxMessageBytes)
+            }
+            let end = GRPCMessageFramer.prefixLength + length
+            if input.count >= end {
+                let body = UnsafeRawBufferPointer(rebasing: input[GRPCMessageFramer.prefixLength ..< end])
+                let message = [UInt8](unsafeUninitializedCapacity: length) { storage, count in
+                    if length > 0 {
+                        UnsafeMutableRawBufferPointer(storage).copyMemory(from: body)
+                    }
+                    count = length
+                }
+                input = UnsafeRawBufferPointer(rebasing: input[end...])
+                return message
+            }
+        }
+        append(input)
+        input = UnsafeRawBufferPointer(start: nil, count: 0)
+        return try nextMessage()
     }
 
     /// The next complete message, nil if more bytes are needed. Throws as soon as a prefix

@@ -9,15 +9,18 @@ public protocol GRPCCallHandler: AnyObject, Sendable {
 /// One RPC: one HTTP/2 stream, request metadata, messages both ways, and a final status.
 ///
 /// Threading: all state lives on `eventLoop`. The callbacks are invoked there and must be set
-/// there; `send` and `finish` may be called from any thread and hop to `eventLoop` first.
-/// That rule is why this class may be `@unchecked Sendable`. Calls made from one thread (or
-/// one serial queue) keep their order; a `finish` issued on the event loop can overtake a
-/// `send` still hopping from another thread.
+/// there; `send` and `finish` may be called from any thread and hop to `eventLoop` first
+/// (through the connection's `GRPCCallHops`, in batches). That rule is why this class may be
+/// `@unchecked Sendable`. Calls made from one thread (or one serial queue) keep their order; a
+/// `finish` issued on the event loop can overtake a `send` still hopping from another thread.
 public final class GRPCServerCall: @unchecked Sendable {
     /// The request `:path`, e.g. "/etcdserverpb.KV/Range".
     public let path: String
-    /// Request headers without pseudo-headers; names are lower-case.
-    public let metadata: [(name: String, value: String)]
+    /// Request headers without pseudo-headers, as received; turned into `String`s on demand.
+    public let requestMetadata: GRPCRequestMetadata
+    /// Request headers without pseudo-headers; names are lower-case. Built on each use:
+    /// prefer `metadataValue(_:)` for a single header.
+    public var metadata: [(name: String, value: String)] { requestMetadata.fields }
     public let eventLoop: EventLoop
     /// When the client's `grpc-timeout` runs out; the transport then answers DEADLINE_EXCEEDED.
     public let deadline: NIODeadline?
@@ -45,28 +48,30 @@ public final class GRPCServerCall: @unchecked Sendable {
 
     let streamID: Int32
     var deframer: GRPCMessageDeframer
-    var deadlineTimer: Scheduled<Void>?
+    /// How `send` and `finish` reach the event loop from other threads (shared per connection).
+    private let hops: GRPCCallHops
     private var state = State.open(responseStarted: false)
     /// Strong while the stream lives; dropped when it closes so call and connection don't keep
     /// each other alive.
     private var connection: GRPCServerConnection?
 
     init(
-        path: String, metadata: [(name: String, value: String)], deadline: NIODeadline?,
+        path: String, metadata: GRPCRequestMetadata, deadline: NIODeadline?,
         streamID: Int32, maxMessageBytes: Int, connection: GRPCServerConnection
     ) {
         self.path = path
-        self.metadata = metadata
+        self.requestMetadata = metadata
         self.eventLoop = connection.eventLoop
         self.deadline = deadline
         self.streamID = streamID
         self.deframer = GRPCMessageDeframer(maxMessageBytes: maxMessageBytes)
         self.connection = connection
+        self.hops = connection.hops
     }
 
     /// The value of the first request header called `name` (lower-case).
     public func metadataValue(_ name: String) -> String? {
-        metadata.first(where: { $0.name == name })?.value
+        requestMetadata.value(forName: name)
     }
 
     /// Sends one response message, preceded by the response HEADERS the first time.
@@ -74,7 +79,7 @@ public final class GRPCServerCall: @unchecked Sendable {
         if eventLoop.inEventLoop {
             sendOnEventLoop(message)
         } else {
-            eventLoop.execute { self.sendOnEventLoop(message) }
+            hops.enqueue(.send(self, message))
         }
     }
 
@@ -84,7 +89,7 @@ public final class GRPCServerCall: @unchecked Sendable {
         if eventLoop.inEventLoop {
             finishOnEventLoop(status)
         } else {
-            eventLoop.execute { self.finishOnEventLoop(status) }
+            hops.enqueue(.finish(self, status))
         }
     }
 
@@ -95,10 +100,7 @@ public final class GRPCServerCall: @unchecked Sendable {
             sendOnEventLoop(message)
             finishOnEventLoop(status)
         } else {
-            eventLoop.execute {
-                self.sendOnEventLoop(message)
-                self.finishOnEventLoop(status)
-            }
+            hops.enqueue(.sendAndFinish(self, message, status))
         }
     }
 
@@ -135,13 +137,13 @@ public final class GRPCServerCall: @unchecked Sendable {
         }
     }
 
-    private func sendOnEventLoop(_ message: [UInt8]) {
+    func sendOnEventLoop(_ message: [UInt8]) {
         guard case .open(let responseStarted) = state, let connection else { return }
         state = .open(responseStarted: true)
         connection.send(message, streamID: streamID, startResponse: !responseStarted)
     }
 
-    private func finishOnEventLoop(_ status: GRPCStatus) {
+    func finishOnEventLoop(_ status: GRPCStatus) {
         complete(sending: status, cancelHandler: false)
     }
 
@@ -160,8 +162,6 @@ public final class GRPCServerCall: @unchecked Sendable {
     /// Nothing calls back into the handler after the call ended; dropping the closures also
     /// breaks the usual cycle call → closure → handler state → call.
     private func releaseCallbacks() {
-        deadlineTimer?.cancel()
-        deadlineTimer = nil
         onMessage = nil
         onHalfClose = nil
         onCancel = nil

@@ -13,12 +13,20 @@ final class GRPCServerConnection {
     }
 
     let eventLoop: EventLoop
+    /// Carries the calls' answers from other threads to `eventLoop`.
+    let hops: GRPCCallHops
     private let maxReceiveMessageBytes: Int
     private let handler: GRPCCallHandler
     private let logger: Logger
     private var session: HTTP2ServerSession!
     private var calls: [Int32: GRPCServerCall] = [:]
     private var isReceiving = false
+    /// One timer per connection for all `grpc-timeout` deadlines, armed for the earliest
+    /// deadline it knows of. A call that ends before its deadline leaves it alone; when it
+    /// fires, it expires the open calls whose deadline passed and re-arms for the earliest of
+    /// the rest. So calls with the usual long timeouts cost no timer of their own.
+    private var deadlineTimer: Scheduled<Void>?
+    private var deadlineTimerFiresAt = NIODeadline.distantFuture
 
     /// Called when frames were queued outside `receive` (e.g. a handler answered later), so
     /// the owner knows to schedule a `drainOutput`.
@@ -26,6 +34,7 @@ final class GRPCServerConnection {
 
     init(configuration: Configuration, eventLoop: EventLoop, handler: GRPCCallHandler, logger: Logger) throws {
         self.eventLoop = eventLoop
+        self.hops = GRPCCallHops(eventLoop: eventLoop)
         self.maxReceiveMessageBytes = configuration.maxReceiveMessageBytes
         self.handler = handler
         self.logger = logger
@@ -57,6 +66,9 @@ final class GRPCServerConnection {
 
     /// The socket is gone: every call still open is cancelled.
     func connectionClosed() {
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        deadlineTimerFiresAt = .distantFuture
         let open = calls.values
         calls = [:]
         for call in open {
@@ -68,21 +80,20 @@ final class GRPCServerConnection {
 
     func send(_ message: [UInt8], streamID: Int32, startResponse: Bool) {
         if startResponse {
-            session.submitResponse(streamID: streamID, headers: Self.responseHeaders, hasBody: true)
+            session.submitResponse(streamID: streamID, headers: HeaderBlocks.response, hasBody: true)
         }
-        session.appendBody(streamID: streamID) { GRPCMessageFramer.write(message, into: &$0) }
+        session.appendMessage(streamID: streamID, message)
         outputPending()
     }
 
     func finish(_ status: GRPCStatus, streamID: Int32, responseStarted: Bool) {
-        let trailers: HTTP2HeaderFields = [
-            (name: "grpc-status", value: String(status.code)),
-            (name: "grpc-message", value: PercentEncoding.encodeGRPCMessage(status.message)),
-        ]
+        let isOK = status.code == 0 && status.message.isEmpty
         if responseStarted {
+            let trailers = isOK ? HeaderBlocks.okTrailers : HTTP2HeaderBlock(Self.trailers(status))
             session.finishBody(streamID: streamID, trailers: trailers)
         } else {
-            session.submitResponse(streamID: streamID, headers: Self.responseHeaders + trailers, hasBody: false)
+            let headers = isOK ? HeaderBlocks.okTrailersOnly : HTTP2HeaderBlock(Self.responseHeaders + Self.trailers(status))
+            session.submitResponse(streamID: streamID, headers: headers, hasBody: false)
         }
         outputPending()
     }
@@ -98,6 +109,61 @@ final class GRPCServerConnection {
         (name: "content-type", value: "application/grpc"),
     ]
 
+    private static func trailers(_ status: GRPCStatus) -> HTTP2HeaderFields {
+        [
+            (name: "grpc-status", value: String(status.code)),
+            (name: "grpc-message", value: PercentEncoding.encodeGRPCMessage(status.message)),
+        ]
+    }
+
+    /// The header blocks of every successful call, built once for the process.
+    private enum HeaderBlocks {
+        static let response = HTTP2HeaderBlock(responseHeaders, permanent: true)
+        static let okTrailers = HTTP2HeaderBlock(trailers(.ok), permanent: true)
+        static let okTrailersOnly = HTTP2HeaderBlock(responseHeaders + trailers(.ok), permanent: true)
+    }
+
+    // MARK: Deadlines
+
+    private func watchDeadline(_ deadline: NIODeadline) {
+        guard deadline < deadlineTimerFiresAt else { return }
+        deadlineTimer?.cancel()
+        armDeadlineTimer(at: deadline)
+    }
+
+    private func armDeadlineTimer(at deadline: NIODeadline) {
+        deadlineTimerFiresAt = deadline
+        deadlineTimer = eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            self?.expireDeadlines()
+        }
+    }
+
+    /// Ends every open call whose deadline passed, earliest first, with DEADLINE_EXCEEDED.
+    private func expireDeadlines() {
+        deadlineTimer = nil
+        deadlineTimerFiresAt = .distantFuture
+        let now = eventLoop.now
+        var expired: [GRPCServerCall] = []
+        var next = NIODeadline.distantFuture
+        for call in calls.values where call.isOpen {
+            guard let deadline = call.deadline else { continue }
+            if deadline <= now {
+                expired.append(call)
+            } else if deadline < next {
+                next = deadline
+            }
+        }
+        expired.sort { ($0.deadline!, $0.streamID) < ($1.deadline!, $1.streamID) }
+        for call in expired {
+            call.failByTransport(GRPCStatus(code: GRPCStatus.Code.deadlineExceeded, message: "context deadline exceeded"))
+        }
+        // The handlers that just ran may have armed the timer again; keep the earlier one.
+        if next < deadlineTimerFiresAt {
+            deadlineTimer?.cancel()
+            armDeadlineTimer(at: next)
+        }
+    }
+
     private func outputPending() {
         if !isReceiving {
             onOutputPending?()
@@ -110,22 +176,23 @@ final class GRPCServerConnection {
         logger.debug("rejecting HTTP/2 request", metadata: ["stream": "\(streamID)", "reason": "\(status.message)"])
         session.submitResponse(
             streamID: streamID,
-            headers: [
+            headers: HTTP2HeaderBlock([
                 (name: ":status", value: String(httpStatus)),
                 (name: "content-type", value: "application/grpc"),
                 (name: "grpc-status", value: String(status.code)),
                 (name: "grpc-message", value: PercentEncoding.encodeGRPCMessage(status.message)),
-            ],
+            ]),
             hasBody: false
         )
         outputPending()
     }
 
-    private func deliverMessages(to call: GRPCServerCall) {
+    private func deliverMessages(_ bytes: UnsafeRawBufferPointer, to call: GRPCServerCall) {
+        var input = bytes
         while call.isOpen {
             let message: [UInt8]
             do {
-                guard let next = try call.deframer.nextMessage() else { return }
+                guard let next = try call.deframer.nextMessage(consuming: &input) else { return }
                 message = next
             } catch {
                 call.failByTransport(status(refusing: error, on: call))
@@ -160,40 +227,28 @@ final class GRPCServerConnection {
 }
 
 extension GRPCServerConnection: HTTP2ServerSessionDelegate {
-    func session(_ session: HTTP2ServerSession, didReceiveRequest headers: HTTP2HeaderFields, streamID: Int32, endStream: Bool) {
-        var method = ""
-        var path = ""
-        var metadata: [(name: String, value: String)] = []
-        metadata.reserveCapacity(headers.count)
-        for header in headers {
-            switch header.name {
-            case ":method": method = header.value
-            case ":path": path = header.value
-            case let name where name.hasPrefix(":"): continue
-            default: metadata.append(header)
-            }
-        }
-        guard method == "POST" else {
+    func session(_ session: HTTP2ServerSession, didReceiveRequest head: HTTP2RequestHead, streamID: Int32, endStream: Bool) {
+        if case .other(let method) = head.method {
             reject(streamID: streamID, httpStatus: 405, GRPCStatus(
                 code: GRPCStatus.Code.internal,
                 message: "received a request with :method \(method); gRPC requires POST"
             ))
             return
         }
-        let contentType = metadata.first(where: { $0.name == "content-type" })?.value ?? ""
-        guard Self.isGRPCContentType(contentType) else {
+        let metadata = head.metadata
+        guard metadata.withFirstValue(named: "content-type", Self.isGRPCContentType) == true else {
             reject(streamID: streamID, httpStatus: 415, GRPCStatus(
                 code: GRPCStatus.Code.internal,
-                message: "invalid gRPC request content-type \"\(contentType)\""
+                message: "invalid gRPC request content-type \"\(metadata.value(forName: "content-type") ?? "")\""
             ))
             return
         }
         var deadline: NIODeadline?
-        if let timeout = metadata.first(where: { $0.name == "grpc-timeout" })?.value {
-            guard let amount = try? GRPCTimeout.parse(timeout) else {
+        if let timeout = metadata.withFirstValue(named: "grpc-timeout", { try? GRPCTimeout.parse($0) }) {
+            guard let amount = timeout else {
                 reject(streamID: streamID, httpStatus: 400, GRPCStatus(
                     code: GRPCStatus.Code.internal,
-                    message: "malformed grpc-timeout \"\(timeout)\""
+                    message: "malformed grpc-timeout \"\(metadata.value(forName: "grpc-timeout") ?? "")\""
                 ))
                 return
             }
@@ -201,14 +256,12 @@ extension GRPCServerConnection: HTTP2ServerSessionDelegate {
         }
 
         let call = GRPCServerCall(
-            path: path, metadata: metadata, deadline: deadline, streamID: streamID,
+            path: head.path, metadata: metadata, deadline: deadline, streamID: streamID,
             maxMessageBytes: maxReceiveMessageBytes, connection: self
         )
         calls[streamID] = call
         if let deadline {
-            call.deadlineTimer = eventLoop.scheduleTask(deadline: deadline) {
-                call.failByTransport(GRPCStatus(code: GRPCStatus.Code.deadlineExceeded, message: "context deadline exceeded"))
-            }
+            watchDeadline(deadline)
         }
         handler.handle(call)
         if endStream {
@@ -218,8 +271,7 @@ extension GRPCServerConnection: HTTP2ServerSessionDelegate {
 
     func session(_ session: HTTP2ServerSession, didReceiveData bytes: UnsafeRawBufferPointer, streamID: Int32) {
         guard let call = calls[streamID], call.isOpen else { return }
-        call.deframer.append(bytes)
-        deliverMessages(to: call)
+        deliverMessages(bytes, to: call)
     }
 
     func session(_ session: HTTP2ServerSession, didReceiveEndStream streamID: Int32) {
@@ -240,9 +292,16 @@ extension GRPCServerConnection: HTTP2ServerSessionDelegate {
 
     /// "application/grpc", optionally followed by "+subtype" or parameters.
     static func isGRPCContentType(_ value: String) -> Bool {
-        let base = "application/grpc"
-        guard value.hasPrefix(base) else { return false }
-        let rest = value.utf8.dropFirst(base.utf8.count)
-        return rest.isEmpty || rest.first == UInt8(ascii: "+") || rest.first == UInt8(ascii: ";")
+        var value = value
+        return value.withUTF8 { isGRPCContentType(UnsafeRawBufferPointer($0)) }
+    }
+
+    static func isGRPCContentType(_ value: UnsafeRawBufferPointer) -> Bool {
+        let base: StaticString = "application/grpc"
+        let baseCount = base.utf8CodeUnitCount
+        guard value.count >= baseCount,
+              UnsafeRawBufferPointer(start: base.utf8Start, count: baseCount).elementsEqual(value.prefix(baseCount))
+        else { return false }
+        return value.count == baseCount || value[baseCount] == UInt8(ascii: "+") || value[baseCount] == UInt8(ascii: ";")
     }
 }

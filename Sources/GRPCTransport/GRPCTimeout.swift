@@ -8,14 +8,22 @@ enum GRPCTimeout {
     }
 
     static func parse(_ value: String) throws -> TimeAmount {
-        let bytes = Array(value.utf8)
+        var value = value
+        return try value.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses the header value as received; the error carries it as text.
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> TimeAmount {
+        func malformed() -> MalformedError {
+            MalformedError(value: String(decoding: bytes, as: UTF8.self))
+        }
         guard bytes.count >= 2, bytes.count <= 9, let unit = bytes.last else {
-            throw MalformedError(value: value)
+            throw malformed()
         }
         var amount: Int64 = 0
         for digit in bytes.dropLast() {
             guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else {
-                throw MalformedError(value: value)
+                throw malformed()
             }
             amount = amount * 10 + Int64(digit - UInt8(ascii: "0"))
         }
@@ -27,7 +35,7 @@ enum GRPCTimeout {
         case UInt8(ascii: "m"): return .milliseconds(amount)
         case UInt8(ascii: "u"): return .microseconds(amount)
         case UInt8(ascii: "n"): return .nanoseconds(amount)
-        default: throw MalformedError(value: value)
+        default: throw malformed()
         }
     }
 

@@ -17,6 +17,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     /// Upper bound for one socket write, so a burst of responses can't grow one buffer without
     /// limit and writability is re-checked between writes.
     private static let maxWriteBytes = 256 * 1024
+    /// The output buffer is kept for the next drain unless a burst grew it beyond this.
+    private static let maxRetainedBufferBytes = 64 * 1024
 
     private let configuration: GRPCServerConnection.Configuration
     private let callHandler: GRPCCallHandler
@@ -27,6 +29,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private var isDrainScheduled = false
     private var isClosing = false
     private var gracePeriodTimer: Scheduled<Void>?
+    /// Reused from drain to drain: once the socket write completes, the channel drops its
+    /// reference and `clear()` recycles the storage instead of allocating a new buffer.
+    private var outputBuffer: ByteBuffer?
 
     init(configuration: GRPCServerConnection.Configuration, callHandler: GRPCCallHandler, logger: Logger) {
         self.configuration = configuration
@@ -118,7 +123,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         guard let context, let connection, !isClosing else { return }
         var wrote = false
         while context.channel.isWritable && connection.hasPendingOutput {
-            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+            var buffer: ByteBuffer
+            if var reused = outputBuffer.take() {
+                reused.clear()
+                buffer = reused
+            } else {
+                buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+            }
             do {
                 try connection.drainOutput(into: &buffer, limit: Self.maxWriteBytes)
             } catch {
@@ -126,8 +137,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
                 context.close(promise: nil)
                 return
             }
-            guard buffer.readableBytes > 0 else { break }
+            guard buffer.readableBytes > 0 else {
+                outputBuffer = buffer
+                break
+            }
             context.write(wrapOutboundOut(buffer), promise: nil)
+            if buffer.capacity <= Self.maxRetainedBufferBytes {
+                outputBuffer = buffer
+            }
             wrote = true
         }
         if wrote {
@@ -150,6 +167,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     }
 
     private func endConnection() {
+        outputBuffer = nil
         gracePeriodTimer?.cancel()
         gracePeriodTimer = nil
         let connection = self.connection

@@ -1,14 +1,36 @@
 import CNGHTTP2
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What an `HTTP2ServerSession` reports while it parses input. Every method is called
 /// synchronously from inside `receive`, so implementations may submit responses directly.
 protocol HTTP2ServerSessionDelegate: AnyObject {
-    func session(_ session: HTTP2ServerSession, didReceiveRequest headers: HTTP2HeaderFields, streamID: Int32, endStream: Bool)
+    func session(_ session: HTTP2ServerSession, didReceiveRequest head: HTTP2RequestHead, streamID: Int32, endStream: Bool)
     func session(_ session: HTTP2ServerSession, didReceiveData bytes: UnsafeRawBufferPointer, streamID: Int32)
     func session(_ session: HTTP2ServerSession, didReceiveEndStream streamID: Int32)
     /// The stream is gone; `errorCode` is the RST_STREAM code, or 0 for a normal close.
     func session(_ session: HTTP2ServerSession, streamDidClose streamID: Int32, errorCode: UInt32)
+}
+
+/// The request HEADERS of one stream, collected without a `String` per header: the
+/// pseudo-headers a gRPC server needs are matched as bytes, the others are dropped, and the
+/// regular headers stay raw in `metadata` until someone asks for them.
+struct HTTP2RequestHead {
+    enum Method {
+        case post
+        /// Anything else, for the error message ("" when the request had no `:method`).
+        case other(String)
+    }
+
+    /// The last `:method` received.
+    var method = Method.other("")
+    /// The last `:path` received, "" if none.
+    var path = ""
+    var metadata = GRPCRequestMetadata()
 }
 
 struct HTTP2SessionError: Error, CustomStringConvertible {
@@ -30,11 +52,21 @@ final class HTTP2ServerSession {
 
     /// Per-stream state the C callbacks need.
     private final class Stream {
-        var requestHeaders: HTTP2HeaderFields = []
-        /// Response body bytes not yet handed to nghttp2.
+        var head = HTTP2RequestHead()
+        /// The first gRPC message queued on an empty body, kept as it was sent until nghttp2
+        /// pulls it; its 5-byte prefix is produced on the fly, so a unary answer is copied once,
+        /// straight into its DATA frame. `messageOffset` counts the bytes of prefix + message
+        /// already handed out.
+        var message: [UInt8]?
+        var messageOffset = 0
+        /// Response body bytes not yet handed to nghttp2, after `message`.
         var body = ByteBuffer()
+
+        var queuedBytes: Int {
+            (message.map { GRPCMessageFramer.prefixLength + $0.count - messageOffset } ?? 0) + body.readableBytes
+        }
         /// Set when the response is complete; an empty list ends the stream without trailers.
-        var trailers: HTTP2HeaderFields?
+        var trailers: HTTP2HeaderBlock?
         /// nghttp2 parked the data provider because `body` was empty; resume when it fills.
         var isDeferred = false
     }
@@ -42,6 +74,14 @@ final class HTTP2ServerSession {
     private unowned let delegate: HTTP2ServerSessionDelegate
     private var session: OpaquePointer!
     private var streams: [Int32: Stream] = [:]
+    /// The stream whose request HEADERS are being parsed: a header block arrives in one piece
+    /// (HEADERS + CONTINUATION frames cannot interleave), so its fields need no lookup.
+    private var headersStreamID: Int32 = 0
+    private var headersStream: Stream?
+    /// `:path` values seen on this connection, so a repeated path costs a byte comparison
+    /// instead of a new `String`. Bounded; a client uses a handful of methods.
+    private var knownPaths: [String] = []
+    private static let maxKnownPaths = 64
 
     init(settings: Settings, delegate: HTTP2ServerSessionDelegate) throws {
         self.delegate = delegate
@@ -130,40 +170,46 @@ final class HTTP2ServerSession {
     // MARK: Responses
 
     /// Starts the response on `streamID`. Without a body the HEADERS frame ends the stream.
-    func submitResponse(streamID: Int32, headers: HTTP2HeaderFields, hasBody: Bool) {
-        let result: Int32 = HTTP2HeaderList.withNameValueArray(headers) { nva, count in
-            guard hasBody else {
-                return nghttp2_submit_response(session, streamID, nva, count, nil)
-            }
+    func submitResponse(streamID: Int32, headers: HTTP2HeaderBlock, hasBody: Bool) {
+        let result: Int32
+        if hasBody {
             var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: readResponseBody)
-            return nghttp2_submit_response(session, streamID, nva, count, &provider)
+            result = nghttp2_submit_response(session, streamID, headers.nameValues, headers.count, &provider)
+        } else {
+            result = nghttp2_submit_response(session, streamID, headers.nameValues, headers.count, nil)
         }
+        withExtendedLifetime(headers) {}
         if result != 0 {
             resetStream(streamID: streamID, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
         }
     }
 
-    /// Lets `write` append to the stream's queued response body.
-    func appendBody(streamID: Int32, _ write: (inout ByteBuffer) -> Void) {
+    /// Queues one gRPC message (it gets its length prefix) on the stream's response body.
+    func appendMessage(streamID: Int32, _ message: [UInt8]) {
         guard let stream = streams[streamID] else { return }
-        // A stream that never drains completely (a busy watch) would otherwise grow its
-        // buffer forever; compact once the consumed part outweighs what is left.
-        if stream.body.readerIndex >= 64 * 1024 && stream.body.readerIndex >= stream.body.readableBytes {
-            stream.body.discardReadBytes()
+        if stream.message == nil && stream.body.readableBytes == 0 {
+            stream.message = message
+            stream.messageOffset = 0
+        } else {
+            // A stream that never drains completely (a busy watch) would otherwise grow its
+            // buffer forever; compact once the consumed part outweighs what is left.
+            if stream.body.readerIndex >= 64 * 1024 && stream.body.readerIndex >= stream.body.readableBytes {
+                stream.body.discardReadBytes()
+            }
+            GRPCMessageFramer.write(message, into: &stream.body)
         }
-        write(&stream.body)
         resumeIfDeferred(streamID: streamID, stream)
     }
 
     /// Ends the response once the queued body has been sent: trailers (if any) then END_STREAM.
-    func finishBody(streamID: Int32, trailers: HTTP2HeaderFields) {
+    func finishBody(streamID: Int32, trailers: HTTP2HeaderBlock) {
         guard let stream = streams[streamID] else { return }
         stream.trailers = trailers
         resumeIfDeferred(streamID: streamID, stream)
     }
 
     func bufferedBodyBytes(streamID: Int32) -> Int {
-        streams[streamID]?.body.readableBytes ?? 0
+        streams[streamID]?.queuedBytes ?? 0
     }
 
     func resetStream(streamID: Int32, errorCode: UInt32) {
@@ -186,6 +232,36 @@ final class HTTP2ServerSession {
         }
     }
 
+    /// Copies the bytes of `message` with its gRPC prefix, from `offset` on, as many as fit.
+    private static func copy(
+        _ message: [UInt8], from offset: Int, into destination: UnsafeMutablePointer<UInt8>, capacity: Int
+    ) -> Int {
+        let length = UInt32(truncatingIfNeeded: message.count)
+        let prefix: (UInt8, UInt8, UInt8, UInt8, UInt8) = (
+            0, UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+            UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)
+        )
+        var offset = offset
+        var copied = 0
+        if offset < GRPCMessageFramer.prefixLength {
+            withUnsafeBytes(of: prefix) { prefix in
+                let count = min(GRPCMessageFramer.prefixLength - offset, capacity)
+                UnsafeMutableRawPointer(destination).copyMemory(from: prefix.baseAddress! + offset, byteCount: count)
+                copied = count
+            }
+            offset += copied
+        }
+        let bodyOffset = offset - GRPCMessageFramer.prefixLength
+        let count = min(message.count - bodyOffset, capacity - copied)
+        if count > 0 {
+            message.withUnsafeBytes { bytes in
+                UnsafeMutableRawPointer(destination + copied).copyMemory(from: bytes.baseAddress! + bodyOffset, byteCount: count)
+            }
+            copied += count
+        }
+        return copied
+    }
+
     private static func check(_ result: Int32) throws {
         if result != 0 {
             throw HTTP2SessionError(code: Int(result))
@@ -199,18 +275,63 @@ final class HTTP2ServerSession {
     }
 
     fileprivate func beginRequest(streamID: Int32) {
-        streams[streamID] = Stream()
+        let stream = Stream()
+        streams[streamID] = stream
+        headersStreamID = streamID
+        headersStream = stream
     }
 
-    fileprivate func addRequestHeader(streamID: Int32, name: String, value: String) {
-        streams[streamID]?.requestHeaders.append((name: name, value: value))
+    private func stream(receivingHeaders streamID: Int32) -> Stream? {
+        if streamID == headersStreamID, let stream = headersStream {
+            return stream
+        }
+        return streams[streamID]
+    }
+
+    /// Pseudo-headers other than `:method` and `:path` are not kept; neither are they metadata.
+    fileprivate func addRequestHeader(
+        streamID: Int32, name: UnsafePointer<UInt8>?, nameLength: Int, value: UnsafePointer<UInt8>?, valueLength: Int
+    ) {
+        guard let stream = stream(receivingHeaders: streamID) else { return }
+        if nameLength > 0, let name, name.pointee == UInt8(ascii: ":") {
+            if HTTP2HeaderList.equals(name, nameLength, ":path") {
+                stream.head.path = knownPath(value, valueLength)
+            } else if HTTP2HeaderList.equals(name, nameLength, ":method") {
+                stream.head.method = HTTP2HeaderList.equals(value, valueLength, "POST")
+                    ? .post
+                    : .other(HTTP2HeaderList.string(value, valueLength))
+            }
+            return
+        }
+        stream.head.metadata.append(
+            name: UnsafeRawBufferPointer(start: name, count: name == nil ? 0 : nameLength),
+            value: UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : valueLength)
+        )
+    }
+
+    private func knownPath(_ value: UnsafePointer<UInt8>?, _ count: Int) -> String {
+        guard let value, count > 0 else { return "" }
+        for path in knownPaths where path.utf8.count == count {
+            let matches = path.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, value, count) == 0 }
+            if matches == true {
+                return path
+            }
+        }
+        let path = HTTP2HeaderList.string(value, count)
+        if knownPaths.count < Self.maxKnownPaths {
+            knownPaths.append(path)
+        }
+        return path
     }
 
     fileprivate func requestHeadersComplete(streamID: Int32, endStream: Bool) {
-        guard let stream = streams[streamID] else { return }
-        let headers = stream.requestHeaders
-        stream.requestHeaders = []
-        delegate.session(self, didReceiveRequest: headers, streamID: streamID, endStream: endStream)
+        let stream = stream(receivingHeaders: streamID)
+        headersStreamID = 0
+        headersStream = nil
+        guard let stream else { return }
+        let head = stream.head
+        stream.head = HTTP2RequestHead()
+        delegate.session(self, didReceiveRequest: head, streamID: streamID, endStream: endStream)
     }
 
     fileprivate func dataReceived(streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
@@ -231,6 +352,10 @@ final class HTTP2ServerSession {
 
     fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
         streams[streamID] = nil
+        if streamID == headersStreamID {
+            headersStreamID = 0
+            headersStream = nil
+        }
         delegate.session(self, streamDidClose: streamID, errorCode: errorCode)
     }
 
@@ -243,17 +368,29 @@ final class HTTP2ServerSession {
         guard let stream = streams[streamID] else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let count = min(capacity, stream.body.readableBytes)
-        if count > 0 {
-            stream.body.withUnsafeReadableBytes { source in
-                UnsafeMutableRawPointer(destination).copyMemory(from: source.baseAddress!, byteCount: count)
+        var count = 0
+        if let message = stream.message {
+            count = Self.copy(message, from: stream.messageOffset, into: destination, capacity: capacity)
+            stream.messageOffset += count
+            if stream.messageOffset == GRPCMessageFramer.prefixLength + message.count {
+                stream.message = nil
+                stream.messageOffset = 0
             }
-            stream.body.moveReaderIndex(forwardBy: count)
         }
-        if stream.body.readableBytes > 0 {
+        let fromBody = stream.message == nil ? min(capacity - count, stream.body.readableBytes) : 0
+        if fromBody > 0 {
+            stream.body.withUnsafeReadableBytes { source in
+                UnsafeMutableRawPointer(destination + count).copyMemory(from: source.baseAddress!, byteCount: fromBody)
+            }
+            stream.body.moveReaderIndex(forwardBy: fromBody)
+            count += fromBody
+        }
+        if stream.message != nil || stream.body.readableBytes > 0 {
             return count
         }
-        stream.body.clear()
+        if stream.body.capacity > 0 {
+            stream.body.clear()
+        }
         guard let trailers = stream.trailers else {
             if count > 0 {
                 return count
@@ -264,9 +401,8 @@ final class HTTP2ServerSession {
         flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
         if !trailers.isEmpty {
             flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-            let result = HTTP2HeaderList.withNameValueArray(trailers) { nva, n in
-                nghttp2_submit_trailer(session, streamID, nva, n)
-            }
+            let result = nghttp2_submit_trailer(session, streamID, trailers.nameValues, trailers.count)
+            withExtendedLifetime(trailers) {}
             if result != 0 {
                 return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
             }
@@ -303,8 +439,7 @@ private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength,
     if let frame, isRequestHeaders(frame) {
         HTTP2ServerSession.from(userData).addRequestHeader(
             streamID: frame.pointee.hd.stream_id,
-            name: HTTP2HeaderList.string(name, nameLength),
-            value: HTTP2HeaderList.string(value, valueLength)
+            name: name, nameLength: nameLength, value: value, valueLength: valueLength
         )
     }
     return 0

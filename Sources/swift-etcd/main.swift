@@ -1,16 +1,35 @@
 import Dispatch
 import EtcdServer
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
+
+/// The process environment, split at each entry's first `=` (a later duplicate wins, as in
+/// Foundation's `ProcessInfo.environment`).
+func processEnvironment() -> [String: String] {
+    var environment: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") {
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        entry += 1
+    }
+    return environment
+}
 
 /// Entry point: flags → configuration → server; SIGTERM/SIGINT stop it cleanly with exit 0.
 let invocation: ServerConfiguration.Invocation
 do {
     invocation = try ServerConfiguration.invocation(
         arguments: Array(CommandLine.arguments.dropFirst()),
-        environment: ProcessInfo.processInfo.environment)
+        environment: processEnvironment())
 } catch {
-    FileHandle.standardError.write(Data("swift-etcd: \(error)\nRun 'swift-etcd --help' for the list of flags.\n".utf8))
+    fputs("swift-etcd: \(error)\nRun 'swift-etcd --help' for the list of flags.\n", stderr)
     exit(1)
 }
 

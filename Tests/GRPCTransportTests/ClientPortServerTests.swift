@@ -152,6 +152,32 @@ final class ClientPortServerTests: XCTestCase {
         XCTAssertEqual(response.grpcStatus, 0)
     }
 
+    func testManyCallsAnsweredFromAnotherThreadKeepEachCallsOrder() throws {
+        // Answers from another thread reach the event loop in batches; every call must still
+        // get its messages in order, then its status.
+        let worker = DispatchQueue(label: "test.worker")
+        let (_, address) = try startServer(grpc: ClosureCallHandler { call in
+            call.onMessage = { message in
+                worker.async {
+                    call.send(message + bytes(" 1"))
+                    call.send(message + bytes(" 2"))
+                    call.finish(with: message + bytes(" 3"), status: GRPCStatus(code: 0, message: String(decoding: message, as: UTF8.self)))
+                }
+            }
+        })
+        let client = try SocketH2Client.connect(to: address, group: clientGroup)
+        defer { client.close() }
+        let calls = (0 ..< 40).map { index in
+            client.call(path: "/etcdserverpb.KV/Put", messages: [bytes("m\(index)")])
+        }
+        for (index, call) in calls.enumerated() {
+            let response = try waitBounded(call)
+            XCTAssertEqual(response.messages, [bytes("m\(index) 1"), bytes("m\(index) 2"), bytes("m\(index) 3")])
+            XCTAssertEqual(response.grpcStatus, 0)
+            XCTAssertEqual(response.grpcMessage, "m\(index)")
+        }
+    }
+
     func testFiftyConcurrentStreamsOnEachOfSeveralConnections() throws {
         // Even streams answer on the event loop, odd ones from another thread in one hop.
         let (_, address) = try startServer(grpc: ClosureCallHandler { call in

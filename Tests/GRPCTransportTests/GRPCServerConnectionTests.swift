@@ -214,6 +214,81 @@ final class GRPCServerConnectionTests: XCTestCase {
         XCTAssertTrue(response.isClosed, "the still-open request side is reset after the answer")
     }
 
+    func testDeadlinesOfManyCallsExpireInOrderAndSpareTheOthers() throws {
+        // One timer per connection serves every deadline: armed for the long one first, it
+        // must be moved earlier for the short ones, skip the call that already ended, and
+        // leave the long-deadline and deadline-less calls alone.
+        let events = EventRecorder()
+        let bothExpired = eventLoop.makePromise(of: Void.self)
+        let open = NIOLockedValueBox<[String: GRPCServerCall]>([:])
+        let connection = try makeConnection(ClosureCallHandler { call in
+            open.withLockedValue { $0[call.path] = call }
+            call.onCancel = { events.record("cancel \(call.path)") }
+            call.onFinish = { status in
+                events.record("finish \(call.path) \(status.code)")
+                if call.path == "/test/Short2" { bothExpired.succeed() }
+            }
+            if call.path == "/test/Done" { call.finish(.ok) }
+        })
+        let streams = try connection.run { connection in
+            let streams = [
+                ("/test/Long", "10S"), ("/test/Done", "1m"), ("/test/Short2", "60m"),
+                ("/test/Short1", "20m"), ("/test/None", nil),
+            ].map { path, timeout in
+                (path, connection.client.startCall(path: path, metadata: timeout.map { [("grpc-timeout", $0)] } ?? []))
+            }
+            try connection.pump()
+            return Dictionary(uniqueKeysWithValues: streams)
+        }
+        try waitBounded(bothExpired.futureResult)
+        try connection.run { connection in
+            try connection.pump()
+            for path in ["/test/Short1", "/test/Short2"] {
+                XCTAssertEqual(connection.client.responses[streams[path]!]?.grpcStatus, 4, path)
+                XCTAssertEqual(connection.client.responses[streams[path]!]?.grpcMessage, "context deadline exceeded", path)
+            }
+            XCTAssertEqual(connection.client.responses[streams["/test/Done"]!]?.grpcStatus, 0)
+            XCTAssertNil(connection.client.responses[streams["/test/Long"]!]?.grpcStatus, "still open")
+            XCTAssertNil(connection.client.responses[streams["/test/None"]!]?.grpcStatus, "still open")
+            for path in ["/test/Long", "/test/None"] {
+                open.withLockedValue { $0[path] }?.finish(GRPCStatus(code: 0, message: "done"))
+            }
+            try connection.pump()
+            XCTAssertEqual(connection.client.responses[streams["/test/Long"]!]?.grpcStatus, 0)
+            XCTAssertEqual(connection.client.responses[streams["/test/None"]!]?.grpcStatus, 0)
+        }
+        XCTAssertEqual(events.all, [
+            "finish /test/Done 0",
+            "cancel /test/Short1", "finish /test/Short1 4",
+            "cancel /test/Short2", "finish /test/Short2 4",
+            "finish /test/Long 0", "finish /test/None 0",
+        ])
+    }
+
+    func testMetadataIsEveryRegularHeaderInArrivalOrder() throws {
+        let seen = EventRecorder()
+        let connection = try makeConnection(ClosureCallHandler { call in
+            seen.record(call.metadata.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            seen.record("x-dup=\(call.metadataValue("x-dup") ?? "-") missing=\(call.metadataValue("missing") ?? "-")")
+            seen.record("path=\(call.path)")
+            call.finish(.ok)
+        })
+        try connection.run { connection in
+            for _ in 0 ..< 2 {  // the second request reuses the connection's copy of the path
+                connection.client.startCall(path: "/etcdserverpb.KV/Range", metadata: [
+                    ("x-dup", "1"), ("token", "naïve"), ("x-dup", "2"), ("x-empty", ""),
+                ])
+            }
+            try connection.pump()
+        }
+        let expected = [
+            "content-type=application/grpc te=trailers x-dup=1 token=naïve x-dup=2 x-empty=",
+            "x-dup=1 missing=-",
+            "path=/etcdserverpb.KV/Range",
+        ]
+        XCTAssertEqual(seen.all, expected + expected)
+    }
+
     func testMalformedTimeoutIsRejectedWithoutReachingTheHandler() throws {
         let events = EventRecorder()
         let connection = try makeConnection(ClosureCallHandler { _ in events.record("handle") })

@@ -23,6 +23,48 @@ final class WireFormatTests: XCTestCase {
         }
     }
 
+    func testDeframerTakingMessagesStraightFromTheInputMatchesBuffering() throws {
+        let stream: [UInt8] = [0, 0, 0, 0, 2, 0xAA, 0xBB, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xCC]
+        for chunkSize in [1, 2, 3, 5, 7, 8, stream.count] {
+            var deframer = GRPCMessageDeframer(maxMessageBytes: 16)
+            var messages: [[UInt8]] = []
+            var start = 0
+            while start < stream.count {
+                let end = min(start + chunkSize, stream.count)
+                try stream[start ..< end].withUnsafeBytes { chunk in
+                    var input = chunk
+                    while let message = try deframer.nextMessage(consuming: &input) {
+                        messages.append(message)
+                    }
+                    XCTAssertEqual(input.count, 0, "nil only once the input is used up")
+                }
+                start = end
+            }
+            XCTAssertEqual(messages, [[0xAA, 0xBB], [], [0xCC]], "chunk size \(chunkSize)")
+            XCTAssertFalse(deframer.hasPartialMessage)
+        }
+        var refusing = GRPCMessageDeframer(maxMessageBytes: 16)
+        try ([0, 0, 0, 0, 1, 7, 1, 0, 0, 0, 1] as [UInt8]).withUnsafeBytes { chunk in
+            var input = chunk
+            XCTAssertEqual(try refusing.nextMessage(consuming: &input), [7])
+            XCTAssertThrowsError(try refusing.nextMessage(consuming: &input)) {
+                XCTAssertEqual($0 as? GRPCMessageDeframer.Failure, .compressed)
+            }
+        }
+    }
+
+    func testHeaderBytesComparisons() {
+        for (value, expected) in [("application/grpc", true), ("application/grpc+proto", true), ("application/grpcx", false), ("", false)] {
+            var text = value
+            XCTAssertEqual(text.withUTF8 { GRPCServerConnection.isGRPCContentType(UnsafeRawBufferPointer($0)) }, expected, value)
+        }
+        var timeout = "250m"
+        XCTAssertEqual(try timeout.withUTF8 { try GRPCTimeout.parse(UnsafeRawBufferPointer($0)) }, .milliseconds(250))
+        XCTAssertThrowsError(try GRPCTimeout.parse("2x")) {
+            XCTAssertEqual($0 as? GRPCTimeout.MalformedError, GRPCTimeout.MalformedError(value: "2x"))
+        }
+    }
+
     func testDeframerRefusesCompressedAndOversizeFromThePrefixAlone() {
         var compressed = GRPCMessageDeframer(maxMessageBytes: 16)
         ([1, 0, 0, 0, 1] as [UInt8]).withUnsafeBytes { compressed.append($0) }

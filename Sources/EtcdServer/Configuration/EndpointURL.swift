@@ -1,5 +1,3 @@
-import Foundation
-
 /// A URL from a `*-urls` flag, reduced to what a listener or an advertisement needs.
 public struct EndpointURL: Hashable, Sendable, CustomStringConvertible {
     public let scheme: String
@@ -14,7 +12,7 @@ public struct EndpointURL: Hashable, Sendable, CustomStringConvertible {
         func invalid(_ why: String) -> ConfigurationError {
             ConfigurationError("invalid URL \"\(text)\" in --\(flag): \(why)")
         }
-        guard let schemeEnd = text.range(of: "://") else { throw invalid("missing scheme") }
+        guard let schemeEnd = Self.range(of: "://", in: text) else { throw invalid("missing scheme") }
         let scheme = String(text[..<schemeEnd.lowerBound])
         guard ["http", "https", "unix", "unixs"].contains(scheme) else {
             throw invalid("URL scheme must be http, https, unix, or unixs: \(text)")
@@ -46,8 +44,33 @@ public struct EndpointURL: Hashable, Sendable, CustomStringConvertible {
     public var bindHost: String { host == "localhost" ? "127.0.0.1" : host }
 
     static func parseList(_ text: String, flag: String) throws -> [EndpointURL] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let parts = text.split(separator: ",").map { trimmingWhitespace($0) }.filter { !$0.isEmpty }
         guard !parts.isEmpty else { throw ConfigurationError("--\(flag) must not be empty") }
         return try parts.map { try EndpointURL(parsing: $0, flag: flag) }
     }
+
+    /// The first occurrence of an ASCII `needle`, compared byte for byte.
+    private static func range(of needle: String, in text: String) -> Range<String.Index>? {
+        let haystack = Array(text.utf8)
+        let wanted = Array(needle.utf8)
+        guard !wanted.isEmpty, haystack.count >= wanted.count else { return nil }
+        for start in 0 ... haystack.count - wanted.count where haystack[start ..< start + wanted.count].elementsEqual(wanted) {
+            let lower = text.utf8.index(text.utf8.startIndex, offsetBy: start)
+            let upper = text.utf8.index(lower, offsetBy: wanted.count)
+            return lower ..< upper
+        }
+        return nil
+    }
+}
+
+/// `text` without leading and trailing spaces and tabs: what Foundation's
+/// `trimmingCharacters(in: .whitespaces)` removes (Unicode space separators and tab).
+func trimmingWhitespace(_ text: Substring) -> String {
+    func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+    }
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !isWhitespace($0) }) else { return "" }
+    let last = scalars.lastIndex(where: { !isWhitespace($0) })!
+    return String(Substring(scalars[first ... last]))
 }

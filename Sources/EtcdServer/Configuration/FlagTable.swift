@@ -14,7 +14,7 @@ struct FlagSpec: Sendable {
     let help: String
 
     var environmentName: String {
-        "ETCD_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        "ETCD_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
     }
 }
 

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 
 /// A swift-log handler that writes one line per event, either as JSON with zap's field names
@@ -26,15 +30,32 @@ public struct LineLogHandler: LogHandler {
                     source: String, file: String, function: String, line: UInt) {
         var fields = metadata
         if let extra { fields.merge(extra) { $1 } }
-        let now = Date()
-        let text = json
+        let now = Self.now()
+        var text = json
             ? jsonLine(level: level, message: "\(message)", fields: fields, now: now)
             : textLine(level: level, message: "\(message)", fields: fields, now: now)
-        let handle = toStdout ? FileHandle.standardOutput : FileHandle.standardError
-        handle.write(Data((text + "\n").utf8))
+        text.append("\n")
+        Self.writeAll(text, to: toStdout ? STDOUT_FILENO : STDERR_FILENO)
     }
 
-    private func jsonLine(level: Logger.Level, message: String, fields: Logger.Metadata, now: Date) -> String {
+    /// One `write` for the whole line (repeated only if the kernel takes part of it), so lines
+    /// from different threads do not interleave.
+    private static func writeAll(_ text: String, to descriptor: Int32) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    private func jsonLine(level: Logger.Level, message: String, fields: Logger.Metadata, now: timespec) -> String {
         var parts = [
             "\"level\":\(Self.quote(Self.zapLevel(level)))",
             "\"ts\":\(Self.quote(Self.timestamp(now, iso: true)))",
@@ -47,7 +68,7 @@ public struct LineLogHandler: LogHandler {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    private func textLine(level: Logger.Level, message: String, fields: Logger.Metadata, now: Date) -> String {
+    private func textLine(level: Logger.Level, message: String, fields: Logger.Metadata, now: timespec) -> String {
         let suffix = fields.sorted(by: { $0.key < $1.key }).map { " \($0.key)=\($0.value)" }.joined()
         return "\(Self.timestamp(now, iso: false)) \(Self.capnsLevel(level)) | \(label): \(message)\(suffix)"
     }
@@ -72,12 +93,49 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
-    private static func timestamp(_ date: Date, iso: Bool) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = iso ? "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'" : "yyyy-MM-dd HH:mm:ss.SSSSSS"
-        return formatter.string(from: date)
+    private static func now() -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now
+    }
+
+    /// UTC, formatted by hand (no Foundation): `2006-01-02T15:04:05.000Z` for JSON (zap),
+    /// `2006-01-02 15:04:05.000000` for text (capnslog).
+    static func timestamp(_ time: timespec, iso: Bool) -> String {
+        var seconds = time_t(time.tv_sec)
+        var fields = tm()
+        gmtime_r(&seconds, &fields)
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        func append(_ value: Int, digits: Int) {
+            var divisor = 1
+            for _ in 1 ..< digits { divisor *= 10 }
+            var value = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                value %= divisor
+                divisor /= 10
+            }
+        }
+        append(Int(fields.tm_year) + 1900, digits: 4)
+        out.append(UInt8(ascii: "-"))
+        append(Int(fields.tm_mon) + 1, digits: 2)
+        out.append(UInt8(ascii: "-"))
+        append(Int(fields.tm_mday), digits: 2)
+        out.append(iso ? UInt8(ascii: "T") : UInt8(ascii: " "))
+        append(Int(fields.tm_hour), digits: 2)
+        out.append(UInt8(ascii: ":"))
+        append(Int(fields.tm_min), digits: 2)
+        out.append(UInt8(ascii: ":"))
+        append(Int(fields.tm_sec), digits: 2)
+        out.append(UInt8(ascii: "."))
+        if iso {
+            append(Int(time.tv_nsec) / 1_000_000, digits: 3)
+            out.append(UInt8(ascii: "Z"))
+        } else {
+            append(Int(time.tv_nsec) / 1_000, digits: 6)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func quote(_ text: String) -> String {
@@ -88,10 +146,14 @@ public struct LineLogHandler: LogHandler {
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\t": out += "\\t"
-            case let s where s.value < 0x20: out += String(format: "\\u%04x", s.value)
+            case let s where s.value < 0x20: out += "\\u00" + Self.hex(s.value >> 4) + Self.hex(s.value & 0xF)
             default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
+    }
+
+    private static func hex(_ nibble: UInt32) -> String {
+        String(UnicodeScalar(UInt8(nibble < 10 ? 48 + nibble : 87 + nibble)))
     }
 }

@@ -3,41 +3,59 @@ import GRPCTransport
 
 /// Routes each gRPC call by its `:path` to a service method, and answers unknown services and
 /// methods as grpc-go does (Unimplemented), so clients see the same errors as from etcd.
+///
+/// Everything per method is resolved once, at init: a call costs one dictionary lookup by its
+/// path and two counter increments (started, handled), with no label strings built per call.
 final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
-    // Immutable after init; read from every event loop.
-    private let methods: [String: MethodHandler]
+    // Immutable after init; read from every event loop. (Each route synchronizes its counters.)
+    private let routes: [String: MethodRoute]
     private let services: Set<String>
-    private let metrics: ServerMetrics
+
+    /// The streaming methods among those served, by full path, with their grpc_type label as
+    /// go-grpc-prometheus names it (`client_stream`, `server_stream`, `bidi_stream`); every
+    /// other method is `unary`. From the service definitions in Protos/.
+    static let streamTypes: [String: String] = [
+        "/etcdserverpb.Watch/Watch": "bidi_stream",
+        "/etcdserverpb.Lease/LeaseKeepAlive": "bidi_stream",
+        "/etcdserverpb.Maintenance/Snapshot": "server_stream",
+        "/v3electionpb.Election/Observe": "server_stream",
+        "/grpc.health.v1.Health/Watch": "server_stream",
+    ]
 
     /// `services` maps a full service name (e.g. `etcdserverpb.KV`) to its methods by name.
     init(services: [String: [String: MethodHandler]], metrics: ServerMetrics) {
-        var methods: [String: MethodHandler] = [:]
+        var routes: [String: MethodRoute] = [:]
         for (service, table) in services {
-            for (method, handler) in table { methods["/\(service)/\(method)"] = handler }
+            for (method, handler) in table {
+                let path = "/\(service)/\(method)"
+                routes[path] = MethodRoute(
+                    handler: handler,
+                    counters: metrics.grpcMethodCounters(service: service, method: method, type: Self.streamTypes[path] ?? "unary"))
+            }
         }
-        self.methods = methods
+        self.routes = routes
         self.services = Set(services.keys)
-        self.metrics = metrics
     }
 
     func handle(_ call: GRPCServerCall) {
-        guard let (service, method) = Self.split(call.path) else {
-            call.finish(GRPCStatus(code: GRPCStatusCode.unimplemented.rawValue, message: "malformed method name: \"\(call.path)\""))
+        guard let route = routes[call.path] else {
+            call.finish(Self.unknownMethodStatus(path: call.path, services: services))
             return
         }
-        guard let handler = methods[call.path] else {
-            let message = services.contains(service)
-                ? "unknown method \(method) for service \(service)"
-                : "unknown service \(service)"
-            call.finish(GRPCStatus(code: GRPCStatusCode.unimplemented.rawValue, message: message))
-            return
+        route.counters.started()
+        let counters = route.counters
+        call.onFinish = { status in counters.handled(code: status.code) }
+        route.handler(call)
+    }
+
+    private static func unknownMethodStatus(path: String, services: Set<String>) -> GRPCStatus {
+        guard let (service, method) = split(path) else {
+            return GRPCStatus(code: GRPCStatusCode.unimplemented.rawValue, message: "malformed method name: \"\(path)\"")
         }
-        metrics.grpcStarted(service: service, method: method, type: "unary")
-        let metrics = self.metrics
-        call.onFinish = { status in
-            metrics.grpcHandled(service: service, method: method, type: "unary", code: GRPCStatusCode(rawValue: status.code)?.name ?? "Code(\(status.code))")
-        }
-        handler(call)
+        let message = services.contains(service)
+            ? "unknown method \(method) for service \(service)"
+            : "unknown service \(service)"
+        return GRPCStatus(code: GRPCStatusCode.unimplemented.rawValue, message: message)
     }
 
     private static func split(_ path: String) -> (service: String, method: String)? {
@@ -45,4 +63,10 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
         guard parts.count == 3, parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else { return nil }
         return (String(parts[1]), String(parts[2]))
     }
+}
+
+/// One served method: its handler and its metrics.
+private struct MethodRoute {
+    let handler: MethodHandler
+    let counters: GRPCMethodCounters
 }

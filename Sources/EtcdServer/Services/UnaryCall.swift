@@ -18,33 +18,52 @@ func unary<Request: ProtoMessage, Response: ProtoMessage>(
     _ handle: @escaping (Request, RPCContext, @escaping @Sendable (Result<Response, EtcdError>) -> Void) -> Void
 ) -> MethodHandler {
     return { call in
-        var received = false
-        call.onMessage = { bytes in
-            // A unary call carries one message; anything after it is ignored.
-            guard !received else { return }
-            received = true
-            let decoded: Request
-            do {
-                decoded = try Request(protobuf: bytes[...])
-            } catch {
-                // grpc-go, and so etcd, answers an undecodable request with Internal in these words.
-                call.finish(GRPCStatus(EtcdError(code: .internal, message: "grpc: error unmarshalling request: \(error)")))
-                return
-            }
-            handle(decoded, RPCContext(call: call, requestBytes: bytes.count)) { result in
-                switch result {
-                case .success(let response):
-                    call.finish(with: response.protobuf())
-                case .failure(let error):
-                    call.finish(GRPCStatus(error))
-                }
+        // One object per call holds what the callbacks share, so each callback captures only
+        // it (no closure context or boxed flag to allocate per call).
+        let state = UnaryCallState<Request, Response>(call: call, handle: handle)
+        call.onMessage = { [state] bytes in state.received(bytes) }
+        call.onHalfClose = { [state] in state.halfClosed() }
+    }
+}
+
+/// The state of one unary call. Confined to the call's event loop, where its callbacks run.
+private final class UnaryCallState<Request: ProtoMessage, Response: ProtoMessage> {
+    let call: GRPCServerCall
+    let handle: (Request, RPCContext, @escaping @Sendable (Result<Response, EtcdError>) -> Void) -> Void
+    var hasMessage = false
+
+    init(call: GRPCServerCall, handle: @escaping (Request, RPCContext, @escaping @Sendable (Result<Response, EtcdError>) -> Void) -> Void) {
+        self.call = call
+        self.handle = handle
+    }
+
+    func received(_ bytes: [UInt8]) {
+        // A unary call carries one message; anything after it is ignored.
+        guard !hasMessage else { return }
+        hasMessage = true
+        let decoded: Request
+        do {
+            decoded = try Request(protobuf: bytes[...])
+        } catch {
+            // grpc-go, and so etcd, answers an undecodable request with Internal in these words.
+            call.finish(GRPCStatus(EtcdError(code: .internal, message: "grpc: error unmarshalling request: \(error)")))
+            return
+        }
+        let call = self.call
+        handle(decoded, RPCContext(call: call, requestBytes: bytes.count)) { result in
+            switch result {
+            case .success(let response):
+                call.finish(with: response.protobuf())
+            case .failure(let error):
+                call.finish(GRPCStatus(error))
             }
         }
-        call.onHalfClose = {
-            if !received {
-                received = true
-                call.finish(GRPCStatus(EtcdError(code: .internal, message: "grpc: client streaming protocol violation: get <nil>, want <EOF>")))
-            }
+    }
+
+    func halfClosed() {
+        if !hasMessage {
+            hasMessage = true
+            call.finish(GRPCStatus(EtcdError(code: .internal, message: "grpc: client streaming protocol violation: get <nil>, want <EOF>")))
         }
     }
 }
