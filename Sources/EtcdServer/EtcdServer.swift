@@ -1,5 +1,4 @@
 import EtcdWire
-import Foundation
 import GRPCTransport
 import Lease
 import Logging
@@ -40,7 +39,7 @@ public final class EtcdServer: @unchecked Sendable {
         metrics = ServerMetrics(serverVersion: Self.serverVersion, clusterVersion: Self.clusterVersion, memberID: memberID)
         let leases = LeaseKeeper(
             minimumTTL: configuration.minimumLeaseTTLSeconds,
-            idGenerator: LeaseIDGenerator(memberID: memberID, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000)))
+            idGenerator: LeaseIDGenerator(memberID: memberID, unixMilliseconds: unixTimeMilliseconds()))
         stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, metrics: metrics)
         watchDispatcher = WatchDispatcher(
             stateMachine: stateMachine,
@@ -165,15 +164,6 @@ public final class EtcdServer: @unchecked Sendable {
 /// The member's data directory: created with etcd's permissions if missing.
 enum DataDirectory {
     static func prepare(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw ConfigurationError("--data-dir \(path) exists and is not a directory") }
-            return
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ConfigurationError("cannot create data directory \(path): \(error.localizedDescription)")
-        }
+        try prepareDirectory(path)
     }
 }

@@ -1,5 +1,4 @@
 import EtcdWire
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -40,10 +39,6 @@ final class RaftLoop: @unchecked Sendable {
         var turnScheduled = false
         var stopped = false
     }
-
-    /// How many applied entries stay in memory behind the applied index. Nothing reads older
-    /// ones on a single member; the WAL keeps them all for replay.
-    private static let retainedEntries: UInt64 = 10_000
 
     init(log: MemberLog, electionTicks: Int, tickInterval: TimeAmount, stateMachine: KVStateMachine,
          changeFeed: KeyChangeFeed, logger: Logger, metrics: ServerMetrics) {
@@ -134,7 +129,6 @@ final class RaftLoop: @unchecked Sendable {
             figures.appliedIndex = status.applied
         }
         stateMachine.setRaftTerm(status.term)
-        compactMemory(appliedIndex: status.applied)
     }
 
     /// Nothing that depends on `ready` may be acknowledged before this returns. A failing disk
@@ -210,13 +204,6 @@ final class RaftLoop: @unchecked Sendable {
         ])
     }
 
-    /// Drops applied entries from memory beyond a window, so memory does not grow with history.
-    private func compactMemory(appliedIndex: UInt64) {
-        guard appliedIndex > Self.retainedEntries * 2,
-              log.storage.firstIndex + Self.retainedEntries * 2 < appliedIndex else { return }
-        try? log.storage.compact(through: appliedIndex - Self.retainedEntries)
-    }
-
     private static func clientError(for error: Error) -> EtcdError {
         switch error as? RaftError {
         case .noLeader?: return .noLeader
@@ -256,7 +243,7 @@ struct RaftFigures {
 struct RequestIDGenerator {
     private var last: UInt64
 
-    init(memberID: UInt64, unixMilliseconds: UInt64 = UInt64(Date().timeIntervalSince1970 * 1000)) {
+    init(memberID: UInt64, unixMilliseconds: UInt64 = unixTimeMilliseconds()) {
         last = (memberID & 0xFFFF) << 48 | (unixMilliseconds & 0xFF_FFFF_FFFF) << 8
     }
 
