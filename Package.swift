@@ -5,9 +5,11 @@ import PackageDescription
 //   CNGHTTP2 ─ GRPCTransport ───────┐
 //   EtcdWire ─ MVCC ─ Watch ────────┤
 //   EtcdWire ─ Lease ───────────────┼─ EtcdServer ─ swift-etcd
-//   Raft ─ WAL ─────────────────────┘
+//   Raft ─ WAL ─────────────────────┤
+//   PeerTransport ──────────────────┘
 // EtcdWire, MVCC, Watch, Lease and Raft are pure (no I/O, no clock); WAL touches files only
-// through a small file-system interface; only GRPCTransport touches C and sockets.
+// through a small file-system interface; only GRPCTransport (C and sockets) and PeerTransport
+// (sockets, between members) do network I/O.
 let package = Package(
     name: "swift-etcd",
     platforms: [.macOS(.v14)],
@@ -43,9 +45,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PeerTransport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "EtcdServer",
             dependencies: [
-                "EtcdWire", "MVCC", "GRPCTransport", "Raft", "WAL", "Watch", "Lease",
+                "EtcdWire", "MVCC", "GRPCTransport", "PeerTransport", "Raft", "WAL", "Watch", "Lease",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,6 +77,17 @@ let package = Package(
                 "GRPCTransport", "CNGHTTP2",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PeerTransportTests",
+            dependencies: [
+                "PeerTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,17 +1,21 @@
+import Dispatch
 import EtcdWire
 import GRPCTransport
 import Lease
 import Logging
 import NIOCore
 import NIOPosix
+import PeerTransport
+import Synchronization
 import Watch
 
-/// One swift-etcd member: the applied state, the consensus loop, the client listeners and the
-/// services on them. Requests flow socket → HTTP/2 → gRPC call → service → (read the applied
-/// state | propose a command → Raft log → WAL → apply → store) → response.
+/// One swift-etcd member: the applied state, the consensus loop, the peer port, the client
+/// listeners and the services on them. Requests flow socket → HTTP/2 → gRPC call → service →
+/// (read the applied state | propose a command → Raft log → WAL → peers → apply → store) →
+/// response.
 public final class EtcdServer: @unchecked Sendable {
     // Every stored property is immutable after init or internally synchronized, except
-    // `raftLoop`, `listeners` and `leaseExpiry`, which `start()` sets before anything runs
+    // `transport`, `listeners` and `leaseExpiry`, which `start()` sets before anything runs
     // concurrently and `shutdown()` reads after.
     public static let serverVersion = "3.4.23"
     public static let clusterVersion = "3.4.0"
@@ -25,22 +29,41 @@ public final class EtcdServer: @unchecked Sendable {
     /// Key changes for the server's own waiters (Lock and Election).
     let changeFeed: KeyChangeFeed
     let watchDispatcher: WatchDispatcher
-    private var raftLoop: RaftLoop!
+    let raftLoop: RaftLoop
+    let peerLink: PeerLink
     private let group: MultiThreadedEventLoopGroup
+    private var transport: PeerTransport?
     private var listeners: [ClientPortServer] = []
     private var leaseExpiry: LeaseExpiryTimer?
+    private var publisher: MemberPublisher?
+    private var leaderlessMonitor: LeaderlessStreamMonitor?
+    private var removalWatch: RemovalWatch?
+    /// Whether the applied member list has this member as a learner; kept by `membershipChanged`.
+    private let learnerFlag = Atomic<Bool>(false)
+    private let removalNoticed = Atomic<Bool>(false)
 
-    public init(configuration: ServerConfiguration, logger: Logger) {
+    /// Opens the data directory: replays an existing log, or creates one for a new cluster (or,
+    /// with `--initial-cluster-state existing`, asks the running cluster who this member is).
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        let ownPeerURLs = configuration.initialAdvertisePeerURLs.map(\.description)
-        memberID = MemberIdentity.memberID(peerURLs: ownPeerURLs, clusterToken: configuration.initialClusterToken)
-        clusterID = MemberIdentity.clusterID(memberIDs: [memberID])
+        try prepareDirectory(configuration.dataDirectory)
+        let log = try MemberLog.open(dataDirectory: configuration.dataDirectory, maxSnapshots: configuration.maxSnapshots,
+                                     maxWALs: configuration.maxWALs) {
+            try ClusterBootstrap.logStart(configuration: configuration, logger: logger)
+        }
+        for repair in log.repairs { logger.warning("\(repair)") }
+        memberID = log.identity.memberID
+        clusterID = log.identity.clusterID
         metrics = ServerMetrics(serverVersion: Self.serverVersion, clusterVersion: Self.clusterVersion, memberID: memberID)
         let leases = LeaseKeeper(
             minimumTTL: configuration.minimumLeaseTTLSeconds,
             idGenerator: LeaseIDGenerator(memberID: memberID, unixMilliseconds: unixTimeMilliseconds()))
-        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, metrics: metrics)
+        let members = ClusterMembers(log.snapshotState?.membership ?? MembershipState(members: log.reportedMembers))
+        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, members: members, metrics: metrics)
+        if let sections = log.snapshotState?.store {
+            try stateMachine.restore(store: sections.store, leases: sections.leases, appliedIndex: log.snapshotIndex)
+        }
         watchDispatcher = WatchDispatcher(
             stateMachine: stateMachine,
             encoder: WatchResponseEncoder(clusterID: clusterID, memberID: memberID, raftTerm: stateMachine.raftTerm,
@@ -48,25 +71,64 @@ public final class EtcdServer: @unchecked Sendable {
             progressNotifyInterval: .milliseconds(Int64(configuration.watchProgressNotifyIntervalMs)))
         changeFeed = KeyChangeFeed(stateMachine: stateMachine)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let tickInterval = TimeAmount.milliseconds(Int64(configuration.heartbeatIntervalMs))
+        raftLoop = RaftLoop(
+            log: log,
+            timing: RaftLoop.Timing(tickInterval: tickInterval,
+                                    electionTicks: configuration.electionTimeoutMs / configuration.heartbeatIntervalMs,
+                                    requestTimeout: configuration.requestTimeout, snapshotCount: configuration.snapshotCount),
+            stateMachine: stateMachine, changeFeed: changeFeed, logger: logger, metrics: metrics)
+        peerLink = PeerLink(logger: logger)
     }
 
-    /// Opens the data directory and every client listener; returns the bound addresses.
+    /// Opens the peer port, starts the consensus loop and every client listener; returns the
+    /// bound client addresses.
     @discardableResult
     public func start() throws -> [SocketAddress] {
-        try DataDirectory.prepare(configuration.dataDirectory)
         for flag in configuration.acceptedButInactive {
             logger.warning("flag --\(flag) is accepted but not implemented yet; it has no effect")
         }
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
-        try startConsensus()
-        // Leader from now on, this member holds the leases: each gets its full TTL plus an
-        // election timeout, as etcd does on taking over, and expired ones are revoked from here.
-        stateMachine.leases.promote(extend: .milliseconds(configuration.electionTimeoutMs))
+        try startPeerPort()
+        try raftLoop.start()
         let leaseExpiry = LeaseExpiryTimer(leases: stateMachine.leases, logger: logger, propose: raftLoop.propose)
         leaseExpiry.start(on: group.next())
         self.leaseExpiry = leaseExpiry
 
+        // Like etcd, serve clients only once this member's name and client URLs are in the
+        // cluster's member list (at once on a restart, when the log already has them).
+        let publisher = MemberPublisher(server: self)
+        self.publisher = publisher
+        try publisher.start(on: group.next()).wait()
+        let addresses = try startClientPorts()
+        let removalWatch = RemovalWatch(server: self, group: group)
+        removalWatch.start(on: group.next())
+        self.removalWatch = removalWatch
+        logger.info("ready to serve client requests",
+                    metadata: ["member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))"])
+        return addresses
+    }
+
+    private func startPeerPort() throws {
+        let transport = PeerTransport(configuration: PeerTransportConfiguration(localID: memberID, clusterID: clusterID),
+                                      group: group, logger: logger, handler: peerLink)
+        peerLink.server = self
+        peerLink.transport = transport
+        peerLink.raftLoop = raftLoop
+        raftLoop.delegate = peerLink
+        self.transport = transport
+        for url in configuration.listenPeerURLs {
+            let address = try transport.listen(host: url.bindHost, port: url.port).wait()
+            logger.info("listening for peers", metadata: ["address": "\(address)"])
+        }
+        peerLink.membershipChanged()
+    }
+
+    private func startClientPorts() throws -> [SocketAddress] {
+        let leaderlessMonitor = LeaderlessStreamMonitor { [unowned self] in hasLeader }
+        leaderlessMonitor.start(on: group.next(), every: .milliseconds(Int64(configuration.electionTimeoutMs)))
+        self.leaderlessMonitor = leaderlessMonitor
         let router = ServiceRouter(services: [
             "etcdserverpb.KV": KVService(server: self).methods,
             "etcdserverpb.Maintenance": MaintenanceService(server: self).methods,
@@ -76,7 +138,8 @@ public final class EtcdServer: @unchecked Sendable {
             "v3lockpb.Lock": LockService(server: self).methods,
             "v3electionpb.Election": ElectionService(server: self).methods,
             "etcdserverpb.Watch": WatchService(server: self).methods,
-        ].merging(PendingServices.all) { current, _ in current }, metrics: metrics)
+        ].merging(PendingServices.all) { current, _ in current }, metrics: metrics, hasLeader: { [unowned self] in hasLeader },
+           isLearner: { [unowned self] in isLearner }, leaderlessMonitor: leaderlessMonitor)
         let http = HTTPEndpoints(server: self)
 
         var addresses: [SocketAddress] = []
@@ -89,40 +152,103 @@ public final class EtcdServer: @unchecked Sendable {
             listeners.append(listener)
             logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: ["address": "\(url)"])
         }
-        logger.info("ready to serve client requests",
-                    metadata: ["member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))"])
         return addresses
     }
 
     /// GOAWAY to clients, let in-flight calls finish briefly, then stop applying.
     public func shutdown() {
         for listener in listeners { try? listener.shutdown(gracePeriod: .seconds(2)).wait() }
+        publisher?.stop()
+        removalWatch?.stop()
+        leaderlessMonitor?.stop()
         leaseExpiry?.stop()
-        raftLoop?.shutdown()
+        raftLoop.shutdown()
+        try? transport?.shutdown().wait()
         try? group.syncShutdownGracefully()
         logger.info("stopped serving")
     }
 
-    /// Opens (or bootstraps) the Raft log, replays what it committed into the store, and
-    /// takes leadership of the single-member cluster.
-    private func startConsensus() throws {
-        let log = try MemberLog.open(dataDirectory: configuration.dataDirectory,
-                                     identity: LogIdentity(memberID: memberID, clusterID: clusterID),
-                                     maxSnapshots: configuration.maxSnapshots, maxWALs: configuration.maxWALs)
-        for repair in log.repairs { logger.warning("\(repair)") }
-        guard log.identity == LogIdentity(memberID: memberID, clusterID: clusterID) else {
-            throw ConfigurationError("--data-dir \(configuration.dataDirectory) belongs to member \(String(log.identity.memberID, radix: 16)) of cluster \(String(log.identity.clusterID, radix: 16)), but the flags describe member \(String(memberID, radix: 16)) of cluster \(String(clusterID, radix: 16)); start with the flags the data dir was created with")
+    // MARK: - Called by the consensus loop
+
+    /// The leader holds the leases: on taking over, each gets its full TTL plus an election
+    /// timeout, as etcd does; a member that stops leading stops their clocks.
+    func leadershipChanged(isLeader: Bool) {
+        if isLeader {
+            stateMachine.leases.promote(extend: .milliseconds(configuration.electionTimeoutMs))
+        } else {
+            stateMachine.leases.demote()
         }
-        raftLoop = RaftLoop(log: log, electionTicks: configuration.electionTimeoutMs / configuration.heartbeatIntervalMs,
-                            tickInterval: .milliseconds(Int64(configuration.heartbeatIntervalMs)),
-                            stateMachine: stateMachine, changeFeed: changeFeed, logger: logger, metrics: metrics)
-        try raftLoop.start()
+    }
+
+    /// The applied member list changed.
+    func membershipChanged() {
+        learnerFlag.store(stateMachine.members.member(memberID)?.isLearner ?? false, ordering: .relaxed)
+    }
+
+    /// A committed change removed this member: like etcd, it stops (off the loop's thread,
+    /// which the shutdown waits for).
+    func removedFromCluster() {
+        guard !removalNoticed.exchange(true, ordering: .relaxed) else { return }
+        logger.warning("the member has been permanently removed from the cluster; stopping")
+        DispatchQueue.global().async {
+            self.shutdown()
+            exit(0)
+        }
     }
 
     // MARK: - Used by the services
 
     func propose(_ command: Command, completion: @escaping @Sendable (Result<CommandResult, EtcdError>) -> Void) {
         raftLoop.propose(command, completion: completion)
+    }
+
+    var hasLeader: Bool { raftLoop.figures.leader != 0 }
+
+    var leaderID: UInt64 { raftLoop.figures.leader }
+
+    var isLeader: Bool { raftLoop.figures.leader == memberID }
+
+    var isLearner: Bool { learnerFlag.load(ordering: .relaxed) }
+
+    /// Runs `body` on `eventLoop` once a linearizable read may be served from the applied state:
+    /// at once on a member that is the only voter and leads, after a ReadIndex round otherwise.
+    func linearizableRead(on eventLoop: EventLoop, _ body: @escaping @Sendable (Result<Void, EtcdError>) -> Void) {
+        let figures = raftLoop.figures
+        if figures.isOnlyVoter, figures.leader == memberID {
+            body(.success(()))
+            return
+        }
+        raftLoop.read { result in eventLoop.execute { body(result) } }
+    }
+
+    /// A request only the leader can answer, sent to it over the peer port.
+    func forwardToLeader<Request: ProtoMessage, Response: ProtoMessage>(
+        _ kind: PeerRequestKind, _ request: Request, as: Response.Type,
+        reply: @escaping @Sendable (Result<Response, EtcdError>) -> Void
+    ) {
+        let leader = leaderID
+        guard leader != 0, let transport else {
+            reply(.failure(.noLeader))
+            return
+        }
+        transport.request(to: leader, kind: kind.rawValue, payload: request.protobuf(), timeout: configuration.requestTimeout)
+            .whenComplete { result in
+                switch result {
+                case .success(let bytes):
+                    reply(Result { try Response(protobuf: bytes[...]) }.mapError(EtcdError.from))
+                case .failure(PeerTransportError.remote(let text)):
+                    reply(.failure(PeerErrorText.decode(text)))
+                case .failure(PeerTransportError.timedOut):
+                    reply(.failure(.timeout))
+                case .failure:
+                    reply(.failure(.noLeader))
+                }
+            }
+    }
+
+    /// Whether the peer connection to `member` is up (this member itself counts as connected).
+    func isConnected(to member: UInt64) -> Bool {
+        member == memberID || transport?.isConnected(to: member) == true
     }
 
     /// A response header for this member; `revision` nil means the current store revision.
@@ -133,15 +259,6 @@ public final class EtcdServer: @unchecked Sendable {
         header.raftTerm = stateMachine.raftTerm
         header.revision = (revision ?? 0) > 0 ? revision! : stateMachine.currentRevision
         return header
-    }
-
-    var localMember: Member {
-        var member = Member()
-        member.id = memberID
-        member.name = configuration.name
-        member.peerURLs = configuration.initialAdvertisePeerURLs.map(\.description)
-        member.clientURLs = configuration.advertiseClientURLs.map(\.description)
-        return member
     }
 
     func status() -> StatusResponse {
@@ -156,14 +273,8 @@ public final class EtcdServer: @unchecked Sendable {
         response.raftIndex = raft.commitIndex
         response.raftAppliedIndex = figures.appliedIndex
         response.raftTerm = raft.term
+        response.isLearner = isLearner
         if raft.leader == 0 { response.errors = [EtcdError.noLeader.message] }
         return response
-    }
-}
-
-/// The member's data directory: created with etcd's permissions if missing.
-enum DataDirectory {
-    static func prepare(_ path: String) throws {
-        try prepareDirectory(path)
     }
 }

@@ -93,6 +93,16 @@ public final class GRPCServerCall: @unchecked Sendable {
         }
     }
 
+    /// Ends the call from outside its handler (say, the member lost its leader): the client gets
+    /// `status`, and the handler hears `onCancel` so it lets go of what the call held.
+    public func abort(_ status: GRPCStatus) {
+        if eventLoop.inEventLoop {
+            failByTransport(status)
+        } else {
+            eventLoop.execute { self.failByTransport(status) }
+        }
+    }
+
     /// `send(message)` then `finish(status)` with a single hop to the event loop: the usual
     /// end of a unary call answered from another thread.
     public func finish(with message: [UInt8], status: GRPCStatus = .ok) {

@@ -30,6 +30,15 @@ extension Lessor {
         }
     }
 
+    /// This member no longer holds the leases (it lost leadership): every clock stops, keep-alives
+    /// are refused and nothing expires here until it is promoted again.
+    public mutating func demote() {
+        isPrimary = false
+        awaitingClock.removeAll()
+        deadlines.removeAll()
+        for id in leases.keys { checks.remove(id) }
+    }
+
     /// Starts the clocks of leases granted since the last call. The apply path reads no clock, so
     /// the server calls this right after applying each batch.
     public mutating func startClocks(now: MonotonicInstant) {

@@ -133,3 +133,12 @@ extension KeyIndex.Generation {
         return low - 1
     }
 }
+
+extension KeyIndex {
+    /// A key index holding `generations` as a snapshot recorded them; the snapshot decoder has
+    /// checked that they have the shape described on the type.
+    init(restoring generations: [Generation]) {
+        self.init()
+        self.generations = generations
+    }
+}

@@ -9,7 +9,7 @@ import EtcdWire
 /// write; it is not thread-safe, so the owner also serializes reads.
 public final class MVCCStore: KVReadView {
     /// The revision of the newest committed write; a fresh store is at 1.
-    public private(set) var currentRevision: Int64 = 1
+    public internal(set) var currentRevision: Int64 = 1
 
     /// The last revision compacted at, as etcd keeps it: -1 until the first compaction, so that
     /// compacting at 0 is allowed once (etcd accepts it), and a negative revision in a

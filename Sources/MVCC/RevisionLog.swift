@@ -73,3 +73,13 @@ struct RevisionLog {
         return low
     }
 }
+
+extension RevisionLog {
+    /// A log holding `changes`, which are in increasing revision order (the snapshot decoder
+    /// has checked), without copying them.
+    init(ordered changes: [StoredChange]) {
+        self.init()
+        self.changes = changes
+        payloadBytes = changes.reduce(0) { $0 + $1.payloadBytes }
+    }
+}

@@ -44,7 +44,7 @@ public final class WatchHub {
     var streams: [WatchStreamID: WatchStreamState] = [:]
     var synced = WatcherIndex()
     private var nextStreamID: WatchStreamID = 0
-    private var streamsToFlush: [WatchStreamID] = []
+    var streamsToFlush: [WatchStreamID] = []
     /// Scratch for `publish`: stamps the watchers an event batch touched.
     var publishMark: UInt64 = 0
 

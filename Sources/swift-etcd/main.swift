@@ -50,8 +50,9 @@ LoggingSystem.bootstrap { label in
                    json: configuration.logger == .zap, toStdout: configuration.logToStdout)
 }
 let logger = Logger(label: "etcdserver")
-let server = EtcdServer(configuration: configuration, logger: logger)
+let server: EtcdServer
 do {
+    server = try EtcdServer(configuration: configuration, logger: logger)
     try server.start()
 } catch {
     logger.critical("cannot start: \(error)")

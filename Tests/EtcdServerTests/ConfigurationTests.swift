@@ -65,7 +65,8 @@ final class ConfigurationTests: XCTestCase {
         assertRejected(["--enable-v2"], containing: "v2 API")
         assertRejected(["--name", "a", "--initial-cluster", "b=http://localhost:2380"], containing: "couldn't find local name \"a\"")
         assertRejected(["--initial-cluster", "default=http://127.0.0.1:9"], containing: "missing from --initial-advertise-peer-urls")
-        assertRejected(["--initial-cluster", "default=http://localhost:2380,b=http://127.0.0.1:9"], containing: "multi-member clusters are not implemented yet")
+        assertRejected(["--initial-cluster", "default=http://localhost:2380,b=http://localhost:2380"], containing: "duplicate url")
+        assertRejected(["--listen-peer-urls", "https://127.0.0.1:2380"], containing: "peer TLS is not implemented")
         assertRejected(["--listen-client-urls", "https://127.0.0.1:2379"], containing: "only http:// listeners")
     }
 

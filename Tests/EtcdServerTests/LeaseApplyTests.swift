@@ -9,7 +9,7 @@ import XCTest
 final class LeaseApplyTests: XCTestCase {
     private func stateMachine(minimumTTL: Int64 = 2) -> KVStateMachine {
         let leases = LeaseKeeper(minimumTTL: minimumTTL, idGenerator: LeaseIDGenerator(memberID: 1, unixMilliseconds: 0))
-        return KVStateMachine(maxTxnOps: 128, leases: leases,
+        return KVStateMachine(maxTxnOps: 128, leases: leases, members: ClusterMembers(MembershipState(members: [])),
                               metrics: ServerMetrics(serverVersion: "3.4.23", clusterVersion: "3.4.0", memberID: 1))
     }
 

@@ -58,7 +58,7 @@ final class ObservabilityTests: XCTestCase {
         let router = ServiceRouter(services: [
             "etcdserverpb.KV": ["Put": { $0.finish(.ok) }, "Range": { $0.finish(.ok) }],
             "etcdserverpb.Watch": ["Watch": { _ in }],
-        ], metrics: metrics)
+        ], metrics: metrics, hasLeader: { true })
         XCTAssertNotNil(router)  // routes and their counters are resolved at init
         let put = metrics.grpcMethodCounters(service: "etcdserverpb.KV", method: "Put", type: "unary")
         put.started()

@@ -11,6 +11,7 @@ import (
 	"io/ioutil"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,5 +147,71 @@ func TestPerfSummaryParsesPerfScript(t *testing.T) {
 		!strings.Contains(s, "| decode request, route, hand to apply loop | 50.0 % |") ||
 		!strings.Contains(s, "| apply loop (MVCC write, watch/lease bookkeeping) | 50.0 % |") {
 		t.Fatalf("perf-summary output:\n%s", s)
+	}
+}
+
+func TestKeyPrefixKeepsKeySize(t *testing.T) {
+	cfg := &loadConfig{op: "txn-put", endpoints: []string{"x"}, conns: 1, clients: 1, total: 1, keySize: 32,
+		keySpace: 1000000, keyPrefix: restartPrefix, consistency: "l", mode: "stream", txnOps: 100,
+		timeout: time.Second, opTimeout: time.Second}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, i := range []int{0, 1, 999999} {
+		k := cfg.key(i)
+		if len(k) != 32 || !strings.HasPrefix(k, restartPrefix) || seen[k] {
+			t.Fatalf("key(%d) = %q", i, k)
+		}
+		seen[k] = true
+	}
+	cfg.keySize = len(restartPrefix) + 2
+	if cfg.validate() == nil {
+		t.Fatal("a prefix that leaves no room for the index must be refused")
+	}
+}
+
+func TestRestartRowWritesEachKeyOnce(t *testing.T) {
+	r := restartRow(1000000)
+	if r.total*restartTxnOps != 1000000 || !r.restart || !r.singleOnly || r.runsOn(3) || !r.runsOn(1) {
+		t.Fatalf("restart row %+v", r)
+	}
+	if !strings.Contains(r.label, "1,000,000 keys") || commas(1234567) != "1,234,567" || commas(999) != "999" {
+		t.Fatalf("label %q", r.label)
+	}
+	// Quick mode leaves the restart row out unless it is named.
+	for _, row := range matrixRows {
+		if row.restart && row.quickTotal != 0 {
+			t.Fatal("the restart row must not be in bench-quick")
+		}
+	}
+}
+
+func TestTerminatedBySIGTERM(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "kill -TERM $$")
+	err := cmd.Run()
+	if !terminatedBySIGTERM(err) {
+		t.Fatalf("%v: want terminated by SIGTERM", err)
+	}
+	if terminatedBySIGTERM(exec.Command("sh", "-c", "exit 1").Run()) {
+		t.Fatal("exit 1 is not a SIGTERM")
+	}
+}
+
+func TestRenderExtrasAndSingleServer(t *testing.T) {
+	row := restartRow(1000)
+	info := &runInfo{Mode: "full", Servers: []serverInfo{{Name: "etcd"}}}
+	info.Results = []*measurement{{Row: row.id, Label: row.label, Nodes: 1, Server: "etcd",
+		Result: &result{Op: "txn-put", Total: 10, OK: 10, QPS: 5},
+		Extra:  []figure{{Name: "restart: start → linearizable Get answered", Value: 1.5, Unit: "s", Lower: true}}}}
+	md := renderMarkdown(info, []rowSpec{row}, []int{1})
+	for _, want := range []string{"Only etcd ran", "#### Other figures", "| 1.50 s | – |"} {
+		if !strings.Contains(md, want) {
+			t.Fatalf("missing %q in:\n%s", want, md)
+		}
+	}
+	if fmtFigure(figure{Value: 2376.4, Unit: "B"}) != "2376 B" || fmtFigure(figure{Value: 100}) != "100" ||
+		fmtFigure(figure{Value: 3, Unit: "MiB", Text: "1.0 → 3.0"}) != "1.0 → 3.0 MiB" {
+		t.Fatal("fmtFigure")
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"math/rand"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ import (
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -57,6 +59,10 @@ type loadConfig struct {
 	txnOps      int
 	mode        string
 	sync        bool
+	keyPrefix   string
+	streams     int
+	ttl         int64
+	settle      time.Duration
 }
 
 var loadOps = map[string]func(*loadConfig) *result{
@@ -66,6 +72,8 @@ var loadOps = map[string]func(*loadConfig) *result{
 	"watch-latency":   func(c *loadConfig) *result { return runWatch(c, false) },
 	"watch-fanout":    func(c *loadConfig) *result { return runWatch(c, true) },
 	"lease-keepalive": runLeaseKeepAlive,
+	"watch-idle":      runWatchIdle,
+	"lease-expiry":    runLeaseExpiry,
 }
 
 // result is the JSON line a run prints. Latencies are of successful requests only; qps is
@@ -94,6 +102,26 @@ type result struct {
 	Consistency    string      `json:"consistency,omitempty"`
 	TxnOps         int         `json:"txn_ops,omitempty"`
 	Mode           string      `json:"mode,omitempty"`
+	KeyPrefix      string      `json:"key_prefix,omitempty"`
+	Streams        int         `json:"streams,omitempty"`
+	TTL            int64       `json:"ttl_s,omitempty"`
+	// Extra holds the figures of a workload that qps and latency do not cover (seconds to
+	// expire every lease, ...); the driver adds its own (memory per watcher, restart time).
+	Extra []figure `json:"extra,omitempty"`
+}
+
+// figure is one extra number of a row, shown in the report's "Other figures" table with the
+// swift-etcd / etcd ratio.
+type figure struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	Lower bool    `json:"lower_is_better"`
+	Text  string  `json:"text,omitempty"` // shown instead of Value (the ratio is still of Value)
+}
+
+func (r *result) addExtra(name string, v float64, unit string, lower bool) {
+	r.Extra = append(r.Extra, figure{Name: name, Value: v, Unit: unit, Lower: lower})
 }
 
 type errorKind struct {
@@ -119,6 +147,10 @@ func loadMain(op string, args []string) int {
 	fs.IntVar(&cfg.prefill, "prefill", -1, "range: keys 0..N-1 written before the timed part (-1: key-space-size)")
 	fs.IntVar(&cfg.txnOps, "txn-ops", 4, "txn-put: puts per transaction")
 	fs.StringVar(&cfg.mode, "mode", "stream", "lease-keepalive: stream (one LeaseKeepAlive stream per client) or once (KeepAliveOnce: a stream per request)")
+	fs.StringVar(&cfg.keyPrefix, "key-prefix", "", "keys are this prefix plus the varint index, --key-size bytes in all")
+	fs.IntVar(&cfg.streams, "streams", 0, "watch-latency, watch-fanout: gRPC Watch streams the watchers are spread over (watcher i on stream i % streams, stream s on connection s % conns; default --conns)")
+	fs.Int64Var(&cfg.ttl, "ttl", 5, "lease-expiry: lease TTL in seconds")
+	fs.DurationVar(&cfg.settle, "settle", time.Second, "watch-idle: wait this long after the last watch is created before the end of the timed part (memory is read then)")
 	fs.BoolVar(&cfg.sync, "sync", false, "print BENCH-READY/BENCH-DONE on stderr and wait for a line on stdin at each (used by the driver)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -146,8 +178,8 @@ func (c *loadConfig) validate() error {
 		return errors.New("--conns, --clients and --total must be at least 1")
 	case c.keySpace < 1:
 		return errors.New("--key-space-size must be at least 1")
-	case c.keySize < varintLen(int64(c.keySpace-1)):
-		return fmt.Errorf("--key-size %d cannot hold %d distinct keys", c.keySize, c.keySpace)
+	case c.keySize-len(c.keyPrefix) < varintLen(int64(c.keySpace-1)):
+		return fmt.Errorf("--key-size %d cannot hold %d distinct keys after the %d-byte --key-prefix", c.keySize, c.keySpace, len(c.keyPrefix))
 	case c.valSize < 0:
 		return errors.New("--val-size must not be negative")
 	case c.consistency != "l" && c.consistency != "s":
@@ -158,6 +190,13 @@ func (c *loadConfig) validate() error {
 		return errors.New("--txn-ops must be at least 1 and at most --key-space-size")
 	case c.timeout <= 0 || c.opTimeout <= 0:
 		return errors.New("--timeout and --op-timeout must be positive")
+	case c.streams < 0:
+		return errors.New("--streams must not be negative")
+	case c.op == "lease-expiry" && c.ttl < 1:
+		return errors.New("--ttl must be at least 1")
+	}
+	if c.streams == 0 {
+		c.streams = c.conns
 	}
 	if c.prefill < 0 {
 		c.prefill = c.keySpace
@@ -177,7 +216,14 @@ func newResult(cfg *loadConfig) *result {
 		r.TxnOps = cfg.txnOps
 	case "lease-keepalive":
 		r.Mode = cfg.mode
+	case "watch-latency", "watch-fanout":
+		r.Streams = cfg.streams
+	case "watch-idle":
+		r.Streams = cfg.clients
+	case "lease-expiry":
+		r.TTL = cfg.ttl
 	}
+	r.KeyPrefix = cfg.keyPrefix
 	return r
 }
 
@@ -332,11 +378,24 @@ func quietLog() *zap.Config {
 	return &c
 }
 
+// watchStreamsOpened counts the gRPC Watch streams this process opened, so a run can check
+// that its watchers really are spread over the streams it asked for.
+var watchStreamsOpened int64
+
+func countWatchStreams(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string,
+	streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	if err == nil && method == "/etcdserverpb.Watch/Watch" {
+		atomic.AddInt64(&watchStreamsOpened, 1)
+	}
+	return cs, err
+}
+
 func dial(ep string) (*clientv3.Client, error) {
 	c, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{ep},
 		DialTimeout: 5 * time.Second,
-		DialOptions: []grpc.DialOption{grpc.WithBlock()},
+		DialOptions: []grpc.DialOption{grpc.WithBlock(), grpc.WithChainStreamInterceptor(countWatchStreams)},
 		LogConfig:   quietLog(),
 	})
 	if err != nil {
@@ -387,6 +446,14 @@ func encodeKey(idx, size int) string {
 	return string(k)
 }
 
+// key is key idx of the run: --key-prefix, then the index as a varint, --key-size bytes in all.
+func (c *loadConfig) key(idx int) string {
+	if c.keyPrefix == "" {
+		return encodeKey(idx, c.keySize)
+	}
+	return c.keyPrefix + encodeKey(idx, c.keySize-len(c.keyPrefix))
+}
+
 type keyGen struct {
 	cfg *loadConfig
 	rng *rand.Rand
@@ -404,7 +471,7 @@ func (g *keyGen) index(n int) int {
 	return g.rng.Intn(g.cfg.keySpace)
 }
 
-func (g *keyGen) key(n int) string { return encodeKey(g.index(n), g.cfg.keySize) }
+func (g *keyGen) key(n int) string { return g.cfg.key(g.index(n)) }
 
 func randBytes(n int) []byte {
 	b := make([]byte, n)
@@ -569,7 +636,7 @@ func prefill(cfg *loadConfig, clis []*clientv3.Client) string {
 					return
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), cfg.opTimeout)
-				_, err := c.Put(ctx, encodeKey(i, cfg.keySize), val)
+				_, err := c.Put(ctx, cfg.key(i), val)
 				cancel()
 				if err != nil {
 					atomic.AddInt64(&failed, 1)
@@ -601,7 +668,7 @@ func runTxnPut(cfg *loadConfig) *result {
 			// Distinct keys in one txn (etcd refuses duplicates): consecutive indexes.
 			base := kg.index(n * cfg.txnOps)
 			for j := range ops {
-				ops[j] = clientv3.OpPut(encodeKey((base+j)%cfg.keySpace, cfg.keySize), val)
+				ops[j] = clientv3.OpPut(cfg.key((base+j)%cfg.keySpace), val)
 			}
 			_, err := c.Txn(ctx).Then(ops...).Commit()
 			return err
@@ -722,6 +789,26 @@ func runLeaseKeepAlive(cfg *loadConfig) *result {
 // ---------------------------------------------------------------------------
 // watch-latency and watch-fanout
 
+// streamCtx is the context for the watches of stream s. clientv3 puts all the watches of one
+// client whose contexts carry the same outgoing gRPC metadata on one Watch stream; with more
+// streams than connections, each stream gets its own metadata value, hence its own stream.
+func streamCtx(parent context.Context, cfg *loadConfig, s int) context.Context {
+	if cfg.streams <= cfg.conns {
+		return parent
+	}
+	return metadata.AppendToOutgoingContext(parent, "bench-watch-stream", strconv.Itoa(s))
+}
+
+// streamsNote says how many Watch streams were opened (counted by a client interceptor).
+func streamsNote(want int) string {
+	got := atomic.LoadInt64(&watchStreamsOpened)
+	note := fmt.Sprintf("%d watch streams opened", got)
+	if got != int64(want) {
+		note += fmt.Sprintf(" (asked for %d)", want)
+	}
+	return note
+}
+
 // runWatch: cfg.clients watchers on cfg.conns connections (the i-th to endpoint i+1, so on a
 // cluster the event crosses members) watch one key; a putter on its own connection to the
 // first endpoint writes it. Each value carries the put's sequence number, so each watcher
@@ -778,9 +865,10 @@ func runWatch(cfg *loadConfig, fanout bool) *result {
 	for i := range ws {
 		ws[i] = &watcher{}
 		wg.Add(1)
-		go func(w *watcher, c *clientv3.Client) {
+		st := i % cfg.streams
+		go func(w *watcher, c *clientv3.Client, ctx context.Context) {
 			defer wg.Done()
-			w.ch = c.Watch(wctx, key, clientv3.WithCreatedNotify())
+			w.ch = c.Watch(ctx, key, clientv3.WithCreatedNotify())
 			select {
 			case r, ok := <-w.ch:
 				switch {
@@ -792,9 +880,13 @@ func runWatch(cfg *loadConfig, fanout bool) *result {
 			case <-time.After(cfg.opTimeout):
 				w.err = &stageError{"watch create", context.DeadlineExceeded}
 			}
-		}(ws[i], clis[i%len(clis)])
+		}(ws[i], clis[st%len(clis)], streamCtx(wctx, cfg, st))
 	}
 	wg.Wait()
+	res.SetupNote = streamsNote(cfg.streams)
+	if cfg.streams > cfg.conns {
+		res.addExtra("gRPC Watch streams opened (counted in the client)", float64(atomic.LoadInt64(&watchStreamsOpened)), "", false)
+	}
 	live := 0
 	for i, w := range ws {
 		if w.err != nil {

@@ -11,10 +11,17 @@
 //	etcd-bench watch-latency   ... (put on one connection, event on another; --clients watchers)
 //	etcd-bench watch-fanout    ... (--clients watchers over --conns connections, one putter)
 //	etcd-bench lease-keepalive ... --mode stream|once
+//	etcd-bench watch-idle      ... (--total idle watches over --clients Watch streams; the driver reads memory)
+//	etcd-bench lease-expiry    ... --ttl 5 (--total leases with a key each; time until every key is deleted)
+//
+// watch-latency and watch-fanout take --streams S: the watchers are spread over S Watch streams
+// (clientv3 opens one per distinct outgoing metadata), stream s on connection s % conns.
 //
 // Driver:
 //
 //	etcd-bench matrix --mode full|quick --swift-etcd-bin PATH [--etcd-bin /usr/bin/etcd] [--out docs/performance.md]
+//	                  [--rows ids] [--nodes 1,3] [--servers swift-etcd,etcd] [--restart-keys N]
+//	(env: BENCH_CLUSTER=1 makes --nodes default to 1,3; BENCH_TARGETS is the default --servers)
 //
 // Profile summary (from `matrix --perf` recordings):
 //
@@ -31,7 +38,7 @@ import (
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: etcd-bench <command> [flags]
 
-load commands: put, range, txn-put, watch-latency, watch-fanout, lease-keepalive
+load commands: put, range, txn-put, watch-latency, watch-fanout, lease-keepalive, watch-idle, lease-expiry
 driver:        matrix
 profiles:      perf-summary [perf script output file, default stdin]
 re-render:     report RESULTS.json [DOC.md]   (tables of a recorded run, e.g. .build-bench/results-quick.json)

@@ -1,7 +1,8 @@
 package main
 
-// The driver: runs the standard matrix on a single member and on a 3-member cluster, against
-// swift-etcd and etcd alternately (both are up during a topology; the order flips every row),
+// The driver: runs the standard matrix on a single member (and, with BENCH_CLUSTER=1 or
+// --nodes 1,3, on a 3-member cluster), against the servers of --servers / BENCH_TARGETS
+// alternately (both are up during a topology; the order flips every row),
 // with each row a separate load-generator process (this binary) so a stuck row is killed and
 // nothing leaks from one row into the next. Server CPU and memory come from /proc at the
 // generator's BENCH-READY and BENCH-DONE points.
@@ -32,10 +33,21 @@ type rowSpec struct {
 	conns      int
 	clients    int
 	total      int // make bench
-	quickTotal int // make bench-quick
+	quickTotal int // make bench-quick; 0: not in bench-quick (unless named with --rows)
 	unit       string
 	args       []string
+	singleOnly bool          // a single member only (not run on a cluster)
+	restart    bool          // after the load: SIGTERM, start again on the same data, time it
+	memPerOp   string        // report (RSS at the end - RSS at the start) / ok under this name
+	timeout    time.Duration // row time limit instead of --row-timeout (0: --row-timeout)
 }
+
+func (r rowSpec) single() rowSpec                     { r.singleOnly = true; return r }
+func (r rowSpec) withTimeout(d time.Duration) rowSpec { r.timeout = d; return r }
+func (r rowSpec) memoryPerOp(name string) rowSpec     { r.memPerOp = name; return r }
+
+// runsOn says whether the row runs on a topology of n members in this mode.
+func (r rowSpec) runsOn(n int) bool { return n == 1 || !r.singleOnly }
 
 var (
 	putArgs   = []string{"--key-size", "8", "--val-size", "256", "--sequential-keys", "--key-space-size", "1000000"}
@@ -46,18 +58,60 @@ func withArgs(base []string, more ...string) []string {
 	return append(append([]string(nil), base...), more...)
 }
 
-// The standard matrix (issue 7), in the order it runs on each topology.
+// restartKeys is the number of keys of the restart row (--restart-keys), 32-byte keys and
+// 32-byte values written by Txns of restartTxnOps puts.
+const (
+	restartTxnOps = 100
+	restartPrefix = "bench/restart/"
+)
+
+// restartRow is the restart row for the given number of keys.
+func restartRow(keys int) rowSpec {
+	txns := (keys + restartTxnOps - 1) / restartTxnOps
+	return rowSpec{
+		id: "restart", label: fmt.Sprintf("restart: load %s keys (txns of %d puts), restart", commas(txns*restartTxnOps), restartTxnOps), op: "txn-put",
+		conns: 10, clients: 100, total: txns, unit: "txn",
+		args: []string{"--txn-ops", strconv.Itoa(restartTxnOps), "--key-size", "32", "--val-size", "32",
+			"--sequential-keys", "--key-space-size", strconv.Itoa(txns * restartTxnOps), "--key-prefix", restartPrefix},
+		singleOnly: true, restart: true, timeout: 3 * time.Minute,
+	}
+}
+
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func row(id, label, op string, conns, clients, total, quickTotal int, unit string, args []string) rowSpec {
+	return rowSpec{id: id, label: label, op: op, conns: conns, clients: clients, total: total,
+		quickTotal: quickTotal, unit: unit, args: args}
+}
+
+// The standard matrix (issues 3-7), in the order it runs on each topology. The idle-watcher
+// row goes first, on freshly started servers, so that the memory its watchers take is not
+// hidden in heap that earlier rows grew and freed; the restart row goes last (it leaves a
+// million keys behind). restartRow is replaced when --restart-keys is given.
 var matrixRows = []rowSpec{
-	{"put-1x1", "put 1×1", "put", 1, 1, 2000, 1000, "put", putArgs},
-	{"put-10x100", "put 10×100", "put", 10, 100, 20000, 8000, "put", putArgs},
-	{"put-50x500", "put 50×500", "put", 50, 500, 50000, 15000, "put", putArgs},
-	{"range-l", "range linearizable 10×100", "range", 10, 100, 20000, 8000, "get", withArgs(rangeArgs, "--consistency", "l")},
-	{"range-s", "range serializable 10×100", "range", 10, 100, 20000, 8000, "get", withArgs(rangeArgs, "--consistency", "s")},
-	{"txn-put", "txn of 4 puts 10×100", "txn-put", 10, 100, 20000, 6000, "txn", withArgs(putArgs, "--txn-ops", "4")},
-	{"watch-latency", "watch latency 1 watcher", "watch-latency", 1, 1, 500, 300, "event", []string{"--val-size", "256"}},
-	{"watch-fanout", "watch fan-out 10×100 watchers", "watch-fanout", 10, 100, 20000, 10000, "event", []string{"--val-size", "256"}},
-	{"lease-ka-stream", "lease keep-alive stream 10×100", "lease-keepalive", 10, 100, 20000, 8000, "keep-alive", []string{"--mode", "stream"}},
-	{"lease-ka-once", "lease keep-alive once 10×100", "lease-keepalive", 10, 100, 20000, 8000, "keep-alive", []string{"--mode", "once"}},
+	row("watch-idle", "idle watchers on 100 streams", "watch-idle", 10, 100, 10000, 10000, "watch",
+		[]string{"--settle", "1s"}).single().memoryPerOp("server memory per idle watcher"),
+	row("put-1x1", "put 1×1", "put", 1, 1, 2000, 1000, "put", putArgs),
+	row("put-10x100", "put 10×100", "put", 10, 100, 20000, 8000, "put", putArgs),
+	row("put-50x500", "put 50×500", "put", 50, 500, 50000, 15000, "put", putArgs),
+	row("put-100x1000", "put 100×1000", "put", 100, 1000, 100000, 20000, "put", putArgs),
+	row("range-l", "range linearizable 10×100", "range", 10, 100, 20000, 8000, "get", withArgs(rangeArgs, "--consistency", "l")),
+	row("range-s", "range serializable 10×100", "range", 10, 100, 20000, 8000, "get", withArgs(rangeArgs, "--consistency", "s")),
+	row("txn-put", "txn of 4 puts 10×100", "txn-put", 10, 100, 20000, 6000, "txn", withArgs(putArgs, "--txn-ops", "4")),
+	row("watch-latency", "watch latency 1 watcher", "watch-latency", 1, 1, 500, 300, "event", []string{"--val-size", "256"}),
+	row("watch-fanout", "watch fan-out 10×100 watchers", "watch-fanout", 10, 100, 20000, 10000, "event", []string{"--val-size", "256"}),
+	row("watch-fanout-1k", "watch fan-out 1,000 watchers on 100 streams", "watch-latency", 10, 1000, 200000, 50000, "event",
+		[]string{"--val-size", "256", "--streams", "100"}),
+	row("lease-ka-stream", "lease keep-alive stream 10×100", "lease-keepalive", 10, 100, 20000, 8000, "keep-alive", []string{"--mode", "stream"}),
+	row("lease-ka-once", "lease keep-alive once 10×100", "lease-keepalive", 10, 100, 20000, 8000, "keep-alive", []string{"--mode", "once"}),
+	row("lease-expiry", "lease expiry, all at once", "lease-expiry", 10, 100, 10000, 2000, "lease", []string{"--ttl", "5"}),
+	restartRow(1000000),
 }
 
 // measurement is one (topology, row, server) cell.
@@ -79,6 +133,9 @@ type measurement struct {
 	PeakMiB     float64 `json:"server_peak_rss_mib"`
 	Note        string  `json:"note,omitempty"`
 	ClientTail  string  `json:"client_stderr_tail,omitempty"`
+	// Extra: the load generator's extra figures plus the driver's (memory per op, restart).
+	Extra        []figure `json:"extra,omitempty"`
+	RSSBeforeMiB float64  `json:"server_rss_before_mib,omitempty"`
 }
 
 type runInfo struct {
@@ -112,9 +169,14 @@ func matrixMain(args []string) int {
 	etcdBin := fs.String("etcd-bin", envOr("ETCD_BIN", "/usr/bin/etcd"), "etcd binary")
 	out := fs.String("out", "", "markdown file whose generated section is replaced (empty: none)")
 	workDir := fs.String("work-dir", ".build-bench", "logs and results go here")
-	rowsFlag := fs.String("rows", "", "comma-separated row ids to run (default: all)")
-	nodesFlag := fs.String("nodes", "1,3", "topologies: comma-separated member counts")
-	serversFlag := fs.String("servers", "swift-etcd,etcd", "servers to run")
+	rowsFlag := fs.String("rows", "", "comma-separated row ids to run (default: all of the mode's rows)")
+	defNodes := "1"
+	if os.Getenv("BENCH_CLUSTER") == "1" {
+		defNodes = "1,3"
+	}
+	nodesFlag := fs.String("nodes", defNodes, "topologies: comma-separated member counts (default 1; 1,3 with BENCH_CLUSTER=1)")
+	serversFlag := fs.String("servers", envOr("BENCH_TARGETS", "swift-etcd,etcd"), "servers to run (default $BENCH_TARGETS, else both)")
+	restartKeys := fs.Int("restart-keys", 1000000, "keys loaded before the restart row's restart")
 	rowTimeout := fs.Duration("row-timeout", 0, "time limit of one row on one server (default 60s full, 30s quick)")
 	perf := fs.Bool("perf", false, "record `perf record --call-graph dwarf` of the servers during each row into <work-dir>/perf/ (slows the servers a little)")
 	if err := fs.Parse(args); err != nil {
@@ -126,6 +188,17 @@ func matrixMain(args []string) int {
 	}
 	if *rowTimeout == 0 {
 		*rowTimeout = map[string]time.Duration{"quick": 30 * time.Second, "full": 60 * time.Second}[*mode]
+	}
+	if *restartKeys < restartTxnOps {
+		fmt.Fprintf(os.Stderr, "matrix: --restart-keys must be at least %d\n", restartTxnOps)
+		return 2
+	}
+	allRows := make([]rowSpec, len(matrixRows))
+	for i, r := range matrixRows {
+		if r.restart {
+			r = restartRow(*restartKeys)
+		}
+		allRows[i] = r
 	}
 	var servers []serverSpec
 	for _, s := range strings.Split(*serversFlag, ",") {
@@ -162,12 +235,17 @@ func matrixMain(args []string) int {
 		}
 		topologies = append(topologies, v)
 	}
-	rows := matrixRows
+	var rows []rowSpec
+	for _, r := range allRows {
+		if *mode == "full" || r.quickTotal > 0 {
+			rows = append(rows, r)
+		}
+	}
 	if *rowsFlag != "" {
 		rows = nil
 		for _, id := range strings.Split(*rowsFlag, ",") {
 			found := false
-			for _, r := range matrixRows {
+			for _, r := range allRows {
 				if r.id == strings.TrimSpace(id) {
 					rows, found = append(rows, r), true
 				}
@@ -232,7 +310,14 @@ func matrixMain(args []string) int {
 			return 2
 		}
 	}
-	totalRuns := len(rows) * len(topologies) * len(servers)
+	totalRuns := 0
+	for _, n := range topologies {
+		for _, r := range rows {
+			if r.runsOn(n) {
+				totalRuns += len(servers)
+			}
+		}
+	}
 	run := 0
 	for _, n := range topologies {
 		clusters := make([]*cluster, len(servers))
@@ -249,7 +334,12 @@ func matrixMain(args []string) int {
 			}
 		}
 		info.IdleCPU = append(info.IdleCPU, idleCPU(clusters, time.Second)...)
-		for ri, row := range rows {
+		ri := -1
+		for _, row := range rows {
+			if !row.runsOn(n) {
+				continue
+			}
+			ri++
 			order := make([]*cluster, len(clusters))
 			copy(order, clusters)
 			if ri%2 == 1 { // alternate which server goes first
@@ -259,9 +349,18 @@ func matrixMain(args []string) int {
 			}
 			for _, c := range order {
 				run++
-				progress(info.Started, run, totalRuns, fmt.Sprintf("%d-node %-31s %-10s", n, row.label, c.server.name))
-				m := runRow(c, row, *mode, *rowTimeout, self, perfDir)
+				progress(info.Started, run, totalRuns, fmt.Sprintf("%d-node %-44s %-10s", n, row.label, c.server.name))
+				limit := *rowTimeout
+				if row.timeout > limit {
+					limit = row.timeout
+				}
+				m := runRow(c, row, *mode, limit, self, perfDir)
 				fmt.Fprintln(os.Stderr, shortSummary(m))
+				if row.restart && m.NA == "" {
+					progress(info.Started, run, totalRuns, fmt.Sprintf("%d-node %-44s %-10s", n, "(SIGTERM, start again)", c.server.name))
+					restartCluster(c, m, limit)
+					fmt.Fprintln(os.Stderr, restartSummary(m))
+				}
 				info.Results = append(info.Results, m)
 			}
 		}
@@ -376,8 +475,8 @@ func idleCPU(clusters []*cluster, d time.Duration) []string {
 			cpu += cpuDelta(before[i][j], after[j])
 			rss += after[j].rssKB
 		}
-		out = append(out, fmt.Sprintf("%s: %.1f ms CPU per second idle, RSS %.1f MiB after start",
-			c.label(), float64(cpu)/float64(d)*1000, float64(rss)/1024))
+		out = append(out, fmt.Sprintf("%s: started (empty data dir) in %.2f s, %.1f ms CPU per second idle, RSS %.1f MiB after start",
+			c.label(), c.startTook.Seconds(), float64(cpu)/float64(d)*1000, float64(rss)/1024))
 	}
 	return out
 }
@@ -393,7 +492,7 @@ func sampleCluster(c *cluster) []procSample {
 // runRow runs one row on one cluster in a load-generator process.
 func runRow(c *cluster, row rowSpec, mode string, rowTimeout time.Duration, self, perfDir string) *measurement {
 	total := row.total
-	if mode == "quick" {
+	if mode == "quick" && row.quickTotal > 0 {
 		total = row.quickTotal
 	}
 	m := &measurement{Row: row.id, Label: row.label, Unit: row.unit, Nodes: c.size, Server: c.server.name}
@@ -532,6 +631,20 @@ func runRow(c *cluster, row rowSpec, mode string, rowTimeout time.Duration, self
 			m.CPUValid = true
 			m.CPUUsPerOp = cpu.Seconds() * 1e6 / float64(m.Result.OK)
 		}
+		var rssBefore int64
+		for i := range before {
+			rssBefore += before[i].rssKB
+		}
+		m.RSSBeforeMiB = float64(rssBefore) / 1024
+		if row.memPerOp != "" && valid && m.Result != nil && m.Result.OK > 0 {
+			m.Extra = append(m.Extra,
+				figure{Name: row.memPerOp, Value: (m.RSSMiB - m.RSSBeforeMiB) * 1024 * 1024 / float64(m.Result.OK), Unit: "B", Lower: true},
+				figure{Name: "server RSS before → after", Value: m.RSSMiB, Unit: "MiB", Lower: true,
+					Text: fmt.Sprintf("%.1f → %.1f", m.RSSBeforeMiB, m.RSSMiB)})
+		}
+	}
+	if m.Result != nil {
+		m.Extra = append(m.Result.Extra, m.Extra...)
 	}
 	if dead := c.deadMember(); dead != nil {
 		note := dead.exitReason() + " during this row"

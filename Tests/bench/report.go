@@ -213,7 +213,7 @@ func renderMarkdown(info *runInfo, rows []rowSpec, topologies []int) string {
 	fmt.Fprintf(&b, "- Client: etcd-bench (Tests/bench) on Debian's Go clientv3 3.4.23, %s. Source commit %s.\n", mi.Go, mi.Commit)
 	scale := "the standard totals"
 	if info.Mode == "quick" {
-		scale = "quick totals (30–60 % of the standard ones, see the ok / total column)"
+		scale = "quick totals (20–100 % of the standard ones, see the ok / total column; no restart row)"
 	}
 	fmt.Fprintf(&b, "- Scale: %s; row time limit %s; took %s.\n", scale, info.RowTimeout,
 		info.Finished.Sub(info.Started).Round(time.Second))
@@ -249,14 +249,33 @@ func renderMarkdown(info *runInfo, rows []rowSpec, topologies []int) string {
 	}
 
 	b.WriteString("#### swift-etcd / etcd (targets: server CPU/op ≤ 0.33, qps ≥ 1.5, p99 ≤ 1.0, peak RSS ≤ 0.33)\n\n")
-	b.WriteString("| workload | nodes | server CPU/op | qps | p99 | peak RSS | targets met |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---|\n")
+	if len(info.Servers) < 2 {
+		names := []string{}
+		for _, s := range info.Servers {
+			names = append(names, s.Name)
+		}
+		fmt.Fprintf(&b, "Only %s ran (`--servers` / `BENCH_TARGETS`): no ratios.\n\n", strings.Join(names, ", "))
+	} else {
+		b.WriteString("| workload | nodes | server CPU/op | qps | p99 | peak RSS | targets met |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---|\n")
+	}
 	for _, n := range topologies {
+		if len(info.Servers) < 2 {
+			break
+		}
 		// A server that did not start makes every row n/a: one line says so.
-		startFailed := ""
+		startFailed, nRows := "", 0
+		for _, row := range rows {
+			if row.runsOn(n) {
+				nRows++
+			}
+		}
 		for _, srv := range []string{"swift-etcd", "etcd"} {
-			all := true
+			all := nRows > 0
 			for _, row := range rows {
+				if !row.runsOn(n) {
+					continue
+				}
 				if m := get(row.id, n, srv); m == nil || !m.StartFailed {
 					all = false
 				}
@@ -266,7 +285,7 @@ func renderMarkdown(info *runInfo, rows []rowSpec, topologies []int) string {
 			}
 		}
 		if startFailed != "" {
-			fmt.Fprintf(&b, "| all %d rows | %d | – | – | – | – | **n/a** (%s did not start, see below) |\n", len(rows), n, startFailed)
+			fmt.Fprintf(&b, "| all %d rows | %d | – | – | – | – | **n/a** (%s did not start, see below) |\n", nRows, n, startFailed)
 			continue
 		}
 		for _, row := range rows {
@@ -360,6 +379,7 @@ func renderMarkdown(info *runInfo, rows []rowSpec, topologies []int) string {
 		}
 	}
 	b.WriteString("\n")
+	renderExtras(&b, info, rows, topologies, get)
 	if len(info.StartErrors) > 0 || len(info.ClusterLogs) > 0 || len(problems) > 0 {
 		b.WriteString("#### Errors, unsupported rows, start failures\n\n")
 		for _, s := range info.StartErrors {
@@ -382,6 +402,76 @@ func renderMarkdown(info *runInfo, rows []rowSpec, topologies []int) string {
 		}
 	}
 	return b.String()
+}
+
+// renderExtras is the table of the figures that qps and latency do not cover: memory per idle
+// watcher, seconds to expire every lease, restart time, ...
+func renderExtras(b *strings.Builder, info *runInfo, rows []rowSpec, topologies []int, get func(string, int, string) *measurement) {
+	var lines []string
+	for _, n := range topologies {
+		for _, row := range rows {
+			var names []string
+			vals := map[string]map[string]figure{}
+			for _, srv := range []string{"swift-etcd", "etcd"} {
+				m := get(row.id, n, srv)
+				if m == nil {
+					continue
+				}
+				for _, f := range m.Extra {
+					if vals[f.Name] == nil {
+						vals[f.Name] = map[string]figure{}
+						names = append(names, f.Name)
+					}
+					vals[f.Name][srv] = f
+				}
+			}
+			for _, name := range names {
+				cell := func(srv string) string {
+					f, ok := vals[name][srv]
+					if !ok {
+						return "–"
+					}
+					return fmtFigure(f)
+				}
+				r := "–"
+				s, okS := vals[name]["swift-etcd"]
+				e, okE := vals[name]["etcd"]
+				if okS && okE && e.Value > 0 {
+					r = fmtRatio(s.Value / e.Value)
+				}
+				lines = append(lines, fmt.Sprintf("| %s | %d | %s | %s | %s | %s |", row.label, n, name, cell("swift-etcd"), cell("etcd"), r))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("#### Other figures\n\n")
+	b.WriteString("Figures of the rows that qps and latency do not cover (see the method): memory per idle watcher, lease expiry, restart.\n\n")
+	b.WriteString("| workload | nodes | figure | swift-etcd | etcd | swift-etcd / etcd |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|\n")
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString("\n")
+}
+
+func fmtFigure(f figure) string {
+	v := f.Text
+	if v == "" {
+		switch {
+		case f.Unit == "B" || f.Unit == "" || math.Abs(f.Value) >= 1000:
+			v = fmt.Sprintf("%.0f", f.Value)
+		case f.Unit == "MiB":
+			v = fmt.Sprintf("%.1f", f.Value)
+		default:
+			v = fmt.Sprintf("%.2f", f.Value)
+		}
+	}
+	if f.Unit == "" {
+		return v
+	}
+	return v + " " + f.Unit
 }
 
 // naRatio says why a row has no ratios: a server that could not run it at all.
@@ -478,6 +568,7 @@ func reportMain(args []string) int {
 	for _, r := range matrixRows {
 		for _, m := range info.Results {
 			if m.Row == r.id {
+				r.label = m.Label // e.g. the restart row's key count
 				rows = append(rows, r)
 				break
 			}

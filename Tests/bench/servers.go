@@ -33,6 +33,8 @@ type member struct {
 	name      string
 	clientURL string
 	peerURL   string
+	args      []string // the server's flags, for a restart on the same data dir
+	dataDir   string
 	cmd       *exec.Cmd
 	logPath   string
 	logFile   *os.File
@@ -85,7 +87,8 @@ type cluster struct {
 	generation int
 	startErr   string // start failed: the reason; never retried with the same flags
 	everUp     bool
-	notes      []string // crashes and restarts, for the report
+	notes      []string      // crashes and restarts, for the report
+	startTook  time.Duration // from the start of the processes until every member answered
 }
 
 func (c *cluster) label() string { return fmt.Sprintf("%s %d-node", c.server.name, c.size) }
@@ -147,6 +150,7 @@ func (c *cluster) start() error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	c.members = nil
 	var initial []string
 	for i := 0; i < c.size; i++ {
@@ -162,9 +166,10 @@ func (c *cluster) start() error {
 	token := fmt.Sprintf("bench-%s-%d", c.server.name, c.size)
 	dataDir := filepath.Join(c.dataRoot, fmt.Sprintf("%s-%dnode-gen%d", c.server.name, c.size, c.generation))
 	for _, m := range c.members {
+		m.dataDir = filepath.Join(dataDir, m.name)
 		args := []string{
 			"--name", m.name,
-			"--data-dir", filepath.Join(dataDir, m.name),
+			"--data-dir", m.dataDir,
 			"--listen-client-urls", m.clientURL,
 			"--advertise-client-urls", m.clientURL,
 			"--listen-peer-urls", m.peerURL,
@@ -178,80 +183,61 @@ func (c *cluster) start() error {
 			suffix = fmt.Sprintf("-gen%d", c.generation)
 		}
 		m.logPath = filepath.Join(c.logDir, fmt.Sprintf("%s-%dnode-%s%s.log", c.server.name, c.size, m.name, suffix))
-		if m.logFile, err = os.Create(m.logPath); err != nil {
+		m.args = args
+		if err := m.spawn(c.server.bin); err != nil {
 			c.stop()
 			return err
 		}
-		fmt.Fprintf(m.logFile, "# %s %s\n", c.server.bin, strings.Join(args, " "))
-		m.cmd = exec.Command(c.server.bin, args...)
-		m.cmd.Stdout, m.cmd.Stderr = m.logFile, m.logFile
-		m.cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-		m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := m.cmd.Start(); err != nil {
-			m.logFile.Close()
-			m.cmd = nil
-			c.stop()
-			return fmt.Errorf("%s: %v", m.name, err)
-		}
-		registerProcess(m)
-		go func(m *member) {
-			m.waitErr = m.cmd.Wait()
-			close(m.exited)
-		}(m)
 	}
 	if err := c.waitReady(30 * time.Second); err != nil {
 		c.stop()
 		return err
 	}
+	c.startTook = time.Since(t0)
 	c.everUp = true
 	return nil
 }
 
-func (c *cluster) waitReady(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	ready := make([]bool, len(c.members))
-	var lastErr error
-	for time.Now().Before(deadline) {
-		all := true
-		for i, m := range c.members {
-			if m.hasExited() {
-				// Let the other members' exit be logged too, then report the first.
-				time.Sleep(200 * time.Millisecond)
-				return errors.New(m.exitReason())
-			}
-			if ready[i] {
-				continue
-			}
-			if err := probe(m.clientURL); err != nil {
-				lastErr = fmt.Errorf("%s: %v", m.name, err)
-				all = false
-			} else {
-				ready[i] = true
-			}
-		}
-		if all {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("not ready after %v: %v", limit, lastErr)
-}
-
-func probe(url string) error {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{url},
-		DialTimeout: time.Second,
-		DialOptions: []grpc.DialOption{grpc.WithBlock()},
-		LogConfig:   quietLog(),
-	})
-	if err != nil {
+// spawn starts the member's process with m.args, its output going to m.logPath.
+func (m *member) spawn(bin string) error {
+	var err error
+	if m.logFile, err = os.Create(m.logPath); err != nil {
 		return err
 	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err = cli.Get(ctx, "bench-ready-probe")
-	return err
+	fmt.Fprintf(m.logFile, "# %s %s\n", bin, strings.Join(m.args, " "))
+	m.cmd = exec.Command(bin, m.args...)
+	m.cmd.Stdout, m.cmd.Stderr = m.logFile, m.logFile
+	m.cmd.Env = cleanEnv(os.Environ(), "ETCD_")
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := m.cmd.Start(); err != nil {
+		m.logFile.Close()
+		m.cmd = nil
+		return fmt.Errorf("%s: %v", m.name, err)
+	}
+	registerProcess(m)
+	go func(m *member) {
+		m.waitErr = m.cmd.Wait()
+		close(m.exited)
+	}(m)
+	return nil
+}
+
+// waitReady waits until every member has answered a linearizable Get (see waitLinearizable).
+func (c *cluster) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for _, m := range c.members {
+		if err := waitLinearizable(m, deadline, c.members); err != nil {
+			for _, o := range c.members {
+				if o.hasExited() {
+					// Let the other members' exit be logged too, then report the first.
+					time.Sleep(200 * time.Millisecond)
+					return errors.New(o.exitReason())
+				}
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *cluster) stop() {
@@ -404,4 +390,213 @@ func lastLogLines(path string, n int) string {
 		out = out[:400] + "…"
 	}
 	return out
+}
+
+// ---------------------------------------------------------------------------
+// The restart row: stop with SIGTERM, start again on the same data, time it.
+
+const restartGrace = 60 * time.Second // SIGTERM → SIGKILL during the restart row
+
+// restartCluster is the second half of the restart row, after its load: count the keys the
+// load wrote, stop every member with SIGTERM (SIGKILL after restartGrace), start each again
+// with the same flags on the same data dir, and time from the start of the processes until
+// every member has answered a linearizable Get; then count the keys again. The figures go to
+// m.Extra; anything that goes wrong goes to m.Note (listed under the tables). A cluster that
+// does not come back is stopped, so the next row (if any) starts it afresh.
+func restartCluster(c *cluster, m *measurement, limit time.Duration) {
+	note := func(format string, a ...interface{}) {
+		if m.Note != "" {
+			m.Note += "; "
+		}
+		m.Note += fmt.Sprintf(format, a...)
+	}
+	fig := func(name string, v float64, unit string, lower bool) {
+		m.Extra = append(m.Extra, figure{Name: name, Value: v, Unit: unit, Lower: lower})
+	}
+	if c.deadMember() != nil {
+		note("restart not measured: %s", c.deadMember().exitReason())
+		return
+	}
+	before, err := countKeys(c.members[0].clientURL, restartPrefix)
+	if err != nil {
+		note("restart not measured: counting the keys before the restart failed: %v", err)
+		return
+	}
+	var size int64
+	for _, mb := range c.members {
+		size += dirSize(mb.dataDir)
+	}
+	fig("data dir size with the keys loaded", float64(size)/(1<<20), "MiB", true)
+
+	// Stop.
+	var slowest time.Duration
+	for _, mb := range c.members {
+		t0 := time.Now()
+		_ = mb.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-mb.exited:
+		case <-time.After(restartGrace):
+			note("%s did not exit within %v of SIGTERM; killed", mb.name, restartGrace)
+			_ = mb.cmd.Process.Kill()
+			<-mb.exited
+		}
+		if d := time.Since(t0); d > slowest {
+			slowest = d
+		}
+		if mb.waitErr != nil && !terminatedBySIGTERM(mb.waitErr) {
+			note("%s exit status after SIGTERM: %v", mb.name, mb.waitErr)
+		}
+		mb.stopOnce.Do(func() { mb.logFile.Close() })
+	}
+	fig("shutdown: SIGTERM → process exit", slowest.Seconds(), "s", true)
+
+	// Start again: new member processes with the same flags, data dirs and ports.
+	olds := c.members
+	c.members = nil
+	for _, old := range olds {
+		mb := &member{name: old.name, clientURL: old.clientURL, peerURL: old.peerURL, args: old.args,
+			dataDir: old.dataDir, exited: make(chan struct{}),
+			logPath: strings.TrimSuffix(old.logPath, ".log") + "-restarted.log"}
+		c.members = append(c.members, mb)
+	}
+	t0 := time.Now()
+	for _, mb := range c.members {
+		if err := mb.spawn(c.server.bin); err != nil {
+			note("restart failed: %v", err)
+			c.stop()
+			return
+		}
+	}
+	deadline := t0.Add(limit)
+	for _, mb := range c.members {
+		if err := waitLinearizable(mb, deadline, c.members); err != nil {
+			note("restart failed: %v", err)
+			c.stop()
+			return
+		}
+	}
+	took := time.Since(t0)
+	fig("restart: start → linearizable Get answered", took.Seconds(), "s", true)
+	var rss int64
+	for _, mb := range c.members {
+		rss += sampleProc(mb.pid()).rssKB
+	}
+	fig("server RSS right after the restart", float64(rss)/1024, "MiB", true)
+	after, err := countKeys(c.members[0].clientURL, restartPrefix)
+	switch {
+	case err != nil:
+		note("counting the keys after the restart failed: %v", err)
+	case after != before:
+		note("%d keys before the restart, %d after: KEYS LOST OR ADDED", before, after)
+	}
+}
+
+// terminatedBySIGTERM: etcd cleans up on SIGTERM, then re-raises it; that is a clean exit.
+func terminatedBySIGTERM(err error) bool {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+			return ws.Signaled() && ws.Signal() == syscall.SIGTERM
+		}
+	}
+	return false
+}
+
+func restartSummary(m *measurement) string {
+	var parts []string
+	for _, f := range m.Extra {
+		if strings.HasPrefix(f.Name, "restart") || strings.HasPrefix(f.Name, "shutdown") {
+			parts = append(parts, fmt.Sprintf("%s %.2f %s", f.Name, f.Value, f.Unit))
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if m.Note != "" {
+		s += "  [" + m.Note + "]"
+	}
+	return s
+}
+
+// countKeys counts the keys under prefix with a linearizable, count-only Range.
+func countKeys(url, prefix string) (int64, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{url},
+		DialTimeout: 5 * time.Second,
+		DialOptions: []grpc.DialOption{grpc.WithBlock()},
+		LogConfig:   quietLog(),
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, err
+	}
+	return r.Count, nil
+}
+
+// waitLinearizable polls the member until a linearizable Get succeeds: a TCP connect every
+// 10 ms until the port accepts, then a client whose Gets are retried every 10 ms. grpc's
+// reconnect backoff (1 s and up) would blur the figure, so the port is polled directly. It
+// gives up as soon as any of the members in all has exited.
+func waitLinearizable(mb *member, deadline time.Time, all []*member) error {
+	host := strings.TrimPrefix(mb.clientURL, "http://")
+	var lastErr error
+	exited := func() *member {
+		for _, o := range all {
+			if o.hasExited() {
+				return o
+			}
+		}
+		return nil
+	}
+	for time.Now().Before(deadline) {
+		if o := exited(); o != nil {
+			return errors.New(o.exitReason())
+		}
+		conn, err := net.DialTimeout("tcp", host, 500*time.Millisecond)
+		if err != nil {
+			lastErr = err
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		conn.Close()
+		cli, err := clientv3.New(clientv3.Config{
+			Endpoints:   []string{mb.clientURL},
+			DialTimeout: 5 * time.Second,
+			DialOptions: []grpc.DialOption{grpc.WithBlock()},
+			LogConfig:   quietLog(),
+		})
+		if err != nil {
+			lastErr = err
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		for time.Now().Before(deadline) && exited() == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err = cli.Get(ctx, "bench-ready-probe")
+			cancel()
+			if err == nil {
+				cli.Close()
+				return nil
+			}
+			lastErr = err
+			time.Sleep(10 * time.Millisecond)
+		}
+		cli.Close()
+	}
+	return fmt.Errorf("%s did not answer a linearizable Get in time: %v", mb.name, lastErr)
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
 }

@@ -16,6 +16,9 @@ public enum Command: Hashable, Sendable {
     /// A client's revoke, or the lease holder's when the lease expired: either way the lease's
     /// keys go in one revision, in the same order on every member.
     case leaseRevoke(LeaseRevokeRequest)
+    /// A member announces its name and client URLs after it starts (etcd's "publish"), so
+    /// that every member lists them; the ID, peer URLs and role are left as they are.
+    case publishMember(Member)
 }
 
 /// What applying a command answered.
@@ -26,4 +29,5 @@ public enum CommandResult: Sendable {
     case compact(CompactionResponse)
     case leaseGrant(LeaseGrantResponse)
     case leaseRevoke(LeaseRevokeResponse)
+    case publishMember
 }

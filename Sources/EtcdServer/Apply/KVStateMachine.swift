@@ -3,18 +3,24 @@ import Lease
 import MVCC
 import NIOConcurrencyHelpers
 
-/// The applied state of the member: the MVCC store, changed only by `apply` on the apply loop
-/// and read by event loops. One lock guards it; writers hold it for a whole batch.
+/// The applied state of the member: the MVCC store, the leases and the member list, changed only
+/// by applying the log on the apply loop and read by event loops. One lock guards the store;
+/// writers hold it for a whole batch.
 final class KVStateMachine: @unchecked Sendable {
     // `store`, `appliedIndex` and `term` are guarded by `lock`; `executor` is immutable.
     private let lock = NIOLock()
-    private let store = MVCCStore()
+    /// Replaced only by `restore` (a snapshot from the leader, or at startup).
+    private var store = MVCCStore()
+    /// Told of every commit of whichever store is current (the watch machinery).
+    private weak var storeObserver: WatchDispatcher?
     private let executor: KVExecutor
     private var appliedIndex: UInt64 = 0
     private let metrics: ServerMetrics
     /// The leases: changed here by lease commands and by writes that attach or detach keys.
     let leases: LeaseKeeper
     private let leaseCommands: LeaseCommands
+    /// The cluster's members: changed by membership changes and `publishMember` commands.
+    let members: ClusterMembers
 
     private var term: UInt64 = 0
 
@@ -25,9 +31,10 @@ final class KVStateMachine: @unchecked Sendable {
         lock.withLock { term = newTerm }
     }
 
-    init(maxTxnOps: Int, leases: LeaseKeeper, metrics: ServerMetrics) {
+    init(maxTxnOps: Int, leases: LeaseKeeper, members: ClusterMembers, metrics: ServerMetrics) {
         executor = KVExecutor(maxTxnOps: maxTxnOps, leaseExists: leases.exists)
         self.leases = leases
+        self.members = members
         leaseCommands = LeaseCommands(leases: leases)
         self.metrics = metrics
     }
@@ -38,7 +45,7 @@ final class KVStateMachine: @unchecked Sendable {
         case .put(let request): try executor.validate(request)
         case .deleteRange(let request): try executor.validate(request)
         case .txn(let request): try executor.validate(request)
-        case .compact, .leaseGrant, .leaseRevoke: break
+        case .compact, .leaseGrant, .leaseRevoke, .publishMember: break
         }
     }
 
@@ -56,6 +63,12 @@ final class KVStateMachine: @unchecked Sendable {
         return results
     }
 
+    /// Entries that change nothing here (a leader's empty entry, a membership change) still
+    /// advance the applied index.
+    func markApplied(through index: UInt64) {
+        lock.withLock { appliedIndex = max(appliedIndex, index) }
+    }
+
     private func applyOne(_ command: Command) -> Result<CommandResult, EtcdError> {
         do throws(EtcdError) {
             switch command {
@@ -71,6 +84,9 @@ final class KVStateMachine: @unchecked Sendable {
                 return .success(.leaseGrant(try leaseCommands.grant(request, in: store)))
             case .leaseRevoke(let request):
                 return .success(.leaseRevoke(try leaseCommands.revoke(request, in: store)))
+            case .publishMember(let member):
+                members.updateAttributes(of: member.id, name: member.name, clientURLs: member.clientURLs)
+                return .success(.publishMember)
             }
         } catch {
             return .failure(error)
@@ -96,6 +112,35 @@ final class KVStateMachine: @unchecked Sendable {
     }
 
     var currentRevision: Int64 { lock.withLock { store.currentRevision } }
+
+    func observeStore(_ observer: WatchDispatcher) {
+        lock.withLock {
+            storeObserver = observer
+            store.commitObserver = observer
+        }
+    }
+
+    // MARK: - Snapshots
+
+    /// The store and the leases as snapshot sections, at the applied index.
+    func snapshotSections() -> (store: [UInt8], leases: [UInt8]) {
+        lock.withLock { (store.snapshotBytes(), leases.snapshotBytes()) }
+    }
+
+    /// Replaces the store and the leases with a snapshot's, applied through `appliedIndex`.
+    /// Watchers catch up from the new store.
+    func restore(store storeBytes: [UInt8], leases leaseBytes: [UInt8], appliedIndex: UInt64) throws {
+        let restored = try MVCCStore(restoringFrom: storeBytes)
+        try leases.restore(from: leaseBytes, leasedKeys: restored.leasedKeys())
+        let keys = lock.withLock { () -> Int in
+            restored.commitObserver = storeObserver
+            store = restored
+            self.appliedIndex = appliedIndex
+            storeObserver?.storeReplaced(revision: restored.currentRevision)
+            return restored.keyCount
+        }
+        metrics.keysTotal.set(Double(keys))
+    }
 
     /// Runs `body` on the store under the lock, which also keeps the apply loop out. The watch
     /// machinery reads history for catch-up this way, so nothing is published meanwhile.

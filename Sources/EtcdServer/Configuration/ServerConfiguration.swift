@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 
 /// The validated configuration of one member, built from flags and `ETCD_*` variables.
 public struct ServerConfiguration: Sendable {
@@ -8,6 +9,7 @@ public struct ServerConfiguration: Sendable {
     public var name: String
     public var dataDirectory: String
     public var listenClientURLs: [EndpointURL]
+    public var listenPeerURLs: [EndpointURL]
     public var advertiseClientURLs: [EndpointURL]
     public var initialAdvertisePeerURLs: [EndpointURL]
     /// Member name → peer URLs, from `--initial-cluster`, in the order given.
@@ -19,9 +21,11 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestBytes: Int
     public var maxTxnOps: Int
     public var maxConcurrentStreams: UInt32
-    /// Retention of snapshot and WAL files; they take effect once the log is compacted.
+    /// Retention of snapshot and WAL files (`--max-snapshots`, `--max-wals`).
     public var maxSnapshots: Int
     public var maxWALs: Int
+    /// Applied entries between snapshots of the store, after which the log before them is let go.
+    public var snapshotCount: UInt64
     /// How often idle watchers that asked for progress notifications are told the revision.
     public var watchProgressNotifyIntervalMs: Int
     public var logLevel: Logger.Level
@@ -33,6 +37,10 @@ public struct ServerConfiguration: Sendable {
 
     /// The gRPC layer accepts messages up to this size; etcd allows 512 KiB above the proposal limit.
     public var maxReceiveMessageBytes: Int { maxRequestBytes + 512 * 1024 }
+
+    /// How long a client waits for its write or linearizable read before `request timed out`:
+    /// etcd's 5 s plus two election timeouts.
+    public var requestTimeout: TimeAmount { .milliseconds(Int64(5000 + 2 * electionTimeoutMs)) }
 
     /// The minimum lease TTL etcd derives from the election timeout: ceil(1.5 × election timeout).
     public var minimumLeaseTTLSeconds: Int64 { Int64((3 * electionTimeoutMs + 1999) / 2000) }
@@ -61,9 +69,12 @@ extension ServerConfiguration {
         advertiseClientURLs = try EndpointURL.parseList(flags.value("advertise-client-urls"), flag: "advertise-client-urls")
         let initialAdvertisePeerURLs = try EndpointURL.parseList(flags.value("initial-advertise-peer-urls"), flag: "initial-advertise-peer-urls")
         self.initialAdvertisePeerURLs = initialAdvertisePeerURLs
-        _ = try EndpointURL.parseList(flags.value("listen-peer-urls"), flag: "listen-peer-urls")
+        listenPeerURLs = try EndpointURL.parseList(flags.value("listen-peer-urls"), flag: "listen-peer-urls")
         for url in listenClientURLs where url.scheme != "http" {
             throw ConfigurationError("--listen-client-urls \(url): only http:// listeners are served yet (TLS and unix sockets are not implemented)")
+        }
+        for url in listenPeerURLs + initialAdvertisePeerURLs where url.scheme != "http" {
+            throw ConfigurationError("peer URL \(url): only http:// peers are supported yet (peer TLS is not implemented)")
         }
 
         let clusterText = flags.isSet("initial-cluster")
@@ -82,8 +93,11 @@ extension ServerConfiguration {
         }
         initialClusterState = state
         initialClusterToken = flags.value("initial-cluster-token")
-        if initialCluster.count > 1 || state == .existing {
-            throw ConfigurationError("multi-member clusters are not implemented yet: --initial-cluster must name only this member and --initial-cluster-state must be new")
+        var seenPeerURLs: Set<EndpointURL> = []
+        for member in initialCluster {
+            for url in member.peerURLs where !seenPeerURLs.insert(url).inserted {
+                throw ConfigurationError("--initial-cluster has duplicate url \(url)")
+            }
         }
 
         let heartbeatIntervalMs = Int(flags.value("heartbeat-interval"))!
@@ -109,6 +123,7 @@ extension ServerConfiguration {
         maxConcurrentStreams = UInt32(clamping: UInt64(flags.value("max-concurrent-streams"))!)
         maxSnapshots = Int(clamping: UInt64(flags.value("max-snapshots"))!)
         maxWALs = Int(clamping: UInt64(flags.value("max-wals"))!)
+        snapshotCount = max(1, UInt64(flags.value("snapshot-count"))!)
         let progressInterval = try Self.parseWatchProgressInterval(flags.value("experimental-watch-progress-notify-interval"))
         watchProgressNotifyIntervalMs = progressInterval.milliseconds
 

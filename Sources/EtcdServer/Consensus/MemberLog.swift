@@ -1,5 +1,17 @@
+import EtcdWire
 import Raft
 import WAL
+
+/// How a member without a data directory starts its log.
+enum LogStart {
+    /// A founding member of a new cluster: every founding member writes the same first snapshot
+    /// (term 1, index 1) naming all of them, so they start with identical logs.
+    case newCluster(LogIdentity, members: [Member])
+    /// A member added to a running cluster: it starts empty, and the leader sends it a snapshot
+    /// and the log after it. `members` is the membership the cluster reported, which the member
+    /// talks to until that snapshot replaces it.
+    case join(LogIdentity, members: [Member])
+}
 
 /// This member's Raft log on disk (WAL + snapshot files) and in memory (`MemoryStorage`),
 /// opened at startup: a new data directory is bootstrapped, an existing one is replayed.
@@ -11,28 +23,41 @@ struct MemberLog {
     let identity: LogIdentity
     /// Index of the snapshot the log starts from: everything after it is replayed through apply.
     let snapshotIndex: UInt64
+    /// The applied state the snapshot holds (nil for a joining member that has none yet).
+    let snapshotState: AppliedStateSnapshot?
+    /// For a member that just joined: the membership the cluster reported.
+    var reportedMembers: [Member] = []
     /// What recovery repaired (a torn tail), for the log.
     let repairs: [String]
 
-    static func open(dataDirectory: String, identity: LogIdentity, maxSnapshots: Int, maxWALs: Int) throws -> MemberLog {
+    /// Opens the log in `dataDirectory`; `start` is asked only when there is none yet.
+    static func open(dataDirectory: String, maxSnapshots: Int, maxWALs: Int, start: () throws -> LogStart) throws -> MemberLog {
         let fileSystem = PosixFileSystem()
         let options = WALOptions(maxWALs: maxWALs)
         let snapshotter = try Snapshotter(dataDirectory: dataDirectory, fileSystem: fileSystem, maxSnapshots: max(maxSnapshots, 2))
         let storage = MemoryStorage()
 
         guard try WAL.exists(dataDirectory: dataDirectory, fileSystem: fileSystem) else {
-            // A new single-member cluster: its founding membership is a snapshot at index 1.
-            let bootstrap = Snapshot.bootstrap(ConfState(voters: [identity.memberID]))
-            let hardState = HardState(term: bootstrap.metadata.term, vote: 0, commit: bootstrap.metadata.index)
-            let wal = try WAL.create(dataDirectory: dataDirectory, metadata: identity.encoded(), fileSystem: fileSystem, options: options)
-            try snapshotter.save(bootstrap)
-            try wal.saveSnapshotMarker(SnapshotMarker(bootstrap.metadata))
-            try wal.save(hardState: hardState, entries: [])
-            try wal.sync()
-            try storage.applySnapshot(bootstrap)
-            storage.setHardState(hardState)
-            return MemberLog(wal: wal, snapshotter: snapshotter, storage: storage, identity: identity,
-                             snapshotIndex: bootstrap.metadata.index, repairs: [])
+            switch try start() {
+            case .newCluster(let identity, let members):
+                let state = AppliedStateSnapshot(membership: MembershipState(members: members))
+                let bootstrap = Snapshot.bootstrap(state.membership.confState, data: state.encoded())
+                let hardState = HardState(term: bootstrap.metadata.term, vote: 0, commit: bootstrap.metadata.index)
+                let wal = try WAL.create(dataDirectory: dataDirectory, metadata: identity.encoded(), fileSystem: fileSystem, options: options)
+                try snapshotter.save(bootstrap)
+                try wal.saveSnapshotMarker(SnapshotMarker(bootstrap.metadata))
+                try wal.save(hardState: hardState, entries: [])
+                try wal.sync()
+                try storage.applySnapshot(bootstrap)
+                storage.setHardState(hardState)
+                return MemberLog(wal: wal, snapshotter: snapshotter, storage: storage, identity: identity,
+                                 snapshotIndex: bootstrap.metadata.index, snapshotState: state, repairs: [])
+            case .join(let identity, let members):
+                let wal = try WAL.create(dataDirectory: dataDirectory, metadata: identity.encoded(), fileSystem: fileSystem, options: options)
+                try wal.sync()
+                return MemberLog(wal: wal, snapshotter: snapshotter, storage: storage, identity: identity,
+                                 snapshotIndex: 0, snapshotState: nil, reportedMembers: members, repairs: [])
+            }
         }
 
         let markers = try WAL.snapshotMarkers(dataDirectory: dataDirectory, fileSystem: fileSystem)
@@ -42,17 +67,15 @@ struct MemberLog {
         let (wal, replay) = try WAL.open(dataDirectory: dataDirectory, at: snapshot.map { SnapshotMarker($0.metadata) } ?? .initial,
                                          fileSystem: fileSystem, options: options)
         if let repair = replay.tailRepair { repairs.append("repaired torn WAL tail: \(repair)") }
+        var state: AppliedStateSnapshot?
         if let snapshot {
-            guard snapshot.data.isEmpty else {
-                // Snapshots of the store are written only once log compaction exists.
-                throw LogRecoveryError("snapshot at index \(snapshot.metadata.index) carries store data, which this version cannot load")
-            }
+            state = try AppliedStateSnapshot(decoding: snapshot.data)
             try storage.applySnapshot(snapshot)
         }
         storage.setHardState(replay.hardState)
         storage.append(replay.entries)
         return MemberLog(wal: wal, snapshotter: snapshotter, storage: storage, identity: try LogIdentity(decoding: replay.metadata),
-                         snapshotIndex: snapshot?.metadata.index ?? 0, repairs: repairs)
+                         snapshotIndex: snapshot?.metadata.index ?? 0, snapshotState: state, repairs: repairs)
     }
 }
 

@@ -9,7 +9,7 @@ struct Proposal: Hashable {
     var command: Command
 
     private enum Kind: UInt8 {
-        case put = 1, deleteRange = 2, txn = 3, compact = 4, leaseGrant = 5, leaseRevoke = 6
+        case put = 1, deleteRange = 2, txn = 3, compact = 4, leaseGrant = 5, leaseRevoke = 6, publishMember = 7
     }
 
     func encoded() -> [UInt8] {
@@ -21,6 +21,7 @@ struct Proposal: Hashable {
         case .compact(let request): (kind, payload) = (.compact, request.protobuf())
         case .leaseGrant(let request): (kind, payload) = (.leaseGrant, request.protobuf())
         case .leaseRevoke(let request): (kind, payload) = (.leaseRevoke, request.protobuf())
+        case .publishMember(let member): (kind, payload) = (.publishMember, member.protobuf())
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(9 + payload.count)
@@ -50,6 +51,7 @@ struct Proposal: Hashable {
         case .compact?: command = .compact(try CompactionRequest(protobuf: payload))
         case .leaseGrant?: command = .leaseGrant(try LeaseGrantRequest(protobuf: payload))
         case .leaseRevoke?: command = .leaseRevoke(try LeaseRevokeRequest(protobuf: payload))
+        case .publishMember?: command = .publishMember(try Member(protobuf: payload))
         case nil: throw DecodingError(description: "log entry has unknown command kind \(bytes[8])")
         }
     }

@@ -6,133 +6,287 @@ import NIOPosix
 import Raft
 import WAL
 
+/// What the consensus loop needs from the rest of the member: the network, and whom to tell
+/// about leadership and membership. Called on the loop's thread; must not block.
+protocol RaftLoopDelegate: AnyObject, Sendable {
+    func send(_ message: Message)
+    /// Sends a snapshot message on a channel of its own; `delivered` is reported exactly once.
+    func sendSnapshot(_ message: Message, delivered: @escaping @Sendable (Bool) -> Void)
+    func leadershipChanged(to leader: UInt64, isLeader: Bool)
+    /// A membership change or a snapshot was applied.
+    func membershipChanged()
+    /// A committed change removed this member: it must stop serving.
+    func removedFromCluster()
+}
+
 /// The consensus loop of one member, on a thread of its own: proposals go into the Raft log,
-/// the log is persisted in the WAL (one fsync per batch), and committed entries are applied in
-/// order to the state machine, which answers the waiting clients.
+/// the log is persisted in the WAL (one fsync per batch), messages go to the peers, and
+/// committed entries are applied in order to the state machine, which answers the waiting
+/// clients (on this member, or on the follower that forwarded the proposal).
 ///
-/// Event-loop threads hand commands in with `propose`; every command that arrives while the
-/// loop is busy joins the next batch, so all of them share the next log write and fsync.
-/// Completions run on the loop thread; they only hand their result on (a gRPC call hops to its
-/// own event loop).
+/// Event-loop threads hand work in (`propose`, `changeMembership`, `read`, `step`, ...); work
+/// that arrives while the loop is busy joins the next batch, so all of it shares the next log
+/// write and fsync. Completions run on the loop thread; they only hand their result on.
 final class RaftLoop: @unchecked Sendable {
     typealias Completion = @Sendable (Result<CommandResult, EtcdError>) -> Void
+    typealias Done = @Sendable (Result<Void, EtcdError>) -> Void
 
-    // Confined to `loop`: the Raft node, its log, and the clients waiting for their entries.
-    private let node: RawNode
-    private let log: MemberLog
-    private var waiting: [UInt64: Completion] = [:]
-    private var requestIDs: RequestIDGenerator
+    enum Work {
+        case propose(Command, Completion)
+        case changeMembership(MembershipRequest, Done)
+        case read(Done)
+        case step(Message)
+        case snapshotSent(to: UInt64, delivered: Bool)
+        case unreachable(UInt64)
+        case transferLeadership(to: UInt64, Done)
+    }
+
+    struct Timing {
+        var tickInterval: TimeAmount
+        var electionTicks: Int
+        /// How long a client waits for its proposal or read before `request timed out`.
+        var requestTimeout: TimeAmount
+        /// Applied entries between snapshots (`--snapshot-count`).
+        var snapshotCount: UInt64
+    }
+
+    /// Entries kept in memory behind a snapshot, so that a follower slightly behind gets
+    /// entries rather than a whole snapshot (etcd keeps 5000).
+    static let catchUpEntries: UInt64 = 5000
+
+    // Confined to `loop`.
+    let node: RawNode
+    let log: MemberLog
+    var pending = PendingRequests()
+    var reads = LinearizableReads()
+    /// Proposals made while no leader was known, proposed again once there is one.
+    var parked: [(id: UInt64, data: [UInt8], isConfChange: Bool)] = []
+    var transfers: [(target: UInt64, deadline: NIODeadline, done: Done)] = []
+    var requestIDs: RequestIDGenerator
+    /// Index of the newest snapshot, saved here or received from the leader.
+    var snapshotIndex: UInt64
     private var tickTask: RepeatedTask?
 
-    private let stateMachine: KVStateMachine
-    private let changeFeed: KeyChangeFeed
-    private let logger: Logger
-    private let metrics: ServerMetrics
-    private let tickInterval: TimeAmount
+    let stateMachine: KVStateMachine
+    let changeFeed: KeyChangeFeed
+    let logger: Logger
+    let metrics: ServerMetrics
+    let timing: Timing
+    weak var delegate: RaftLoopDelegate?
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let loop: EventLoop
+    let loop: EventLoop
     private let inbox = NIOLockedValueBox(Inbox())
     private let published = NIOLockedValueBox(RaftFigures())
 
     private struct Inbox {
-        var pending: [(Command, Completion)] = []
+        var work: [Work] = []
         var turnScheduled = false
         var stopped = false
     }
 
-    init(log: MemberLog, electionTicks: Int, tickInterval: TimeAmount, stateMachine: KVStateMachine,
-         changeFeed: KeyChangeFeed, logger: Logger, metrics: ServerMetrics) {
+    var memberID: UInt64 { log.identity.memberID }
+
+    init(log: MemberLog, timing: Timing, stateMachine: KVStateMachine, changeFeed: KeyChangeFeed,
+         logger: Logger, metrics: ServerMetrics) {
         self.log = log
+        self.timing = timing
         self.stateMachine = stateMachine
         self.changeFeed = changeFeed
         self.logger = logger
         self.metrics = metrics
-        self.tickInterval = tickInterval
         loop = group.next()
         requestIDs = RequestIDGenerator(memberID: log.identity.memberID)
-        let config = RaftConfig(id: log.identity.memberID, electionTick: electionTicks, heartbeatTick: 1,
+        snapshotIndex = log.snapshotIndex
+        let config = RaftConfig(id: log.identity.memberID, electionTick: timing.electionTicks, heartbeatTick: 1,
                                 applied: log.snapshotIndex, checkQuorum: true, preVote: true)
         node = RawNode(config: config, storage: log.storage, random: SystemRandomNumberGenerator())
     }
 
-    /// Applies everything the log already committed (the replay after a restart), then takes
-    /// leadership of the single-member cluster and starts ticking. Call once, before serving.
+    /// Applies everything the log already committed (the replay after a restart), takes
+    /// leadership at once when this member is the only voter, and starts ticking. Call once.
     func start() throws {
         try loop.submit {
             self.handleReadies()
             let replayed = self.node.status.applied
-            if self.node.status.confState.voters == [self.log.identity.memberID] {
+            if self.node.status.confState.voters == [self.memberID] {
                 self.node.campaign()
                 self.handleReadies()
             }
-            self.tickTask = self.loop.scheduleRepeatedTask(initialDelay: self.tickInterval, delay: self.tickInterval) { _ in
-                self.node.tick()
-                self.handleReadies()
+            self.tickTask = self.loop.scheduleRepeatedTask(initialDelay: self.timing.tickInterval, delay: self.timing.tickInterval) { _ in
+                self.tick()
             }
             self.logger.info("raft log ready", metadata: [
                 "applied-index": "\(replayed)", "term": "\(self.node.status.term)",
-                "leader": "\(String(self.node.status.leader, radix: 16))",
+                "voters": "\(self.node.status.confState.voters.map { String($0, radix: 16) })",
             ])
         }.wait()
     }
 
+    // MARK: - Work from other threads
+
     /// Queues a command; the completion is called exactly once.
     func propose(_ command: Command, completion: @escaping Completion) {
+        submit(.propose(command, completion)) { completion(.failure(.stopped)) }
+    }
+
+    func changeMembership(_ request: MembershipRequest, done: @escaping Done) {
+        submit(.changeMembership(request, done)) { done(.failure(.stopped)) }
+    }
+
+    /// Calls `done` once a linearizable read may be served from the applied state.
+    func read(done: @escaping Done) {
+        submit(.read(done)) { done(.failure(.stopped)) }
+    }
+
+    /// A message from a peer.
+    func step(_ message: Message) {
+        submit(.step(message)) {}
+    }
+
+    func reportUnreachable(_ peer: UInt64) {
+        submit(.unreachable(peer)) {}
+    }
+
+    func transferLeadership(to target: UInt64, done: @escaping Done) {
+        submit(.transferLeadership(to: target, done)) { done(.failure(.stopped)) }
+    }
+
+    var figures: RaftFigures { published.withLockedValue { $0 } }
+
+    private func submit(_ work: Work, ifStopped: () -> Void) {
         let scheduleTurn: Bool? = inbox.withLockedValue { inbox in
             if inbox.stopped { return nil }
-            inbox.pending.append((command, completion))
+            inbox.work.append(work)
             defer { inbox.turnScheduled = true }
             return !inbox.turnScheduled
         }
         switch scheduleTurn {
-        case nil: completion(.failure(.stopped))
+        case nil: ifStopped()
         case true?: loop.execute { self.turn() }
         case false?: break
         }
     }
 
-    var figures: RaftFigures { published.withLockedValue { $0 } }
+    // MARK: - The loop
 
     private func turn() {
-        let batch = inbox.withLockedValue { inbox -> [(Command, Completion)] in
-            defer { inbox.pending = []; inbox.turnScheduled = false }
-            return inbox.pending
+        let batch = inbox.withLockedValue { inbox -> [Work] in
+            defer { inbox.work = []; inbox.turnScheduled = false }
+            return inbox.work
         }
-        for (command, completion) in batch {
-            let id = requestIDs.next()
-            do {
-                try node.propose(Proposal(requestID: id, command: command).encoded())
-                waiting[id] = completion
-            } catch {
-                metrics.proposalsFailed.increment()
-                completion(.failure(Self.clientError(for: error)))
+        let deadline = NIODeadline.now() + timing.requestTimeout
+        for work in batch {
+            switch work {
+            case .propose(let command, let completion):
+                let id = requestIDs.next()
+                pending.register(id, .command(completion), deadline: deadline)
+                propose(id: id, data: Proposal(requestID: id, command: command).encoded(), isConfChange: false)
+            case .changeMembership(let request, let done):
+                proposeMembershipChange(request, deadline: deadline, done: done)
+            case .read(let done):
+                reads.enqueue((deadline, done))
+            case .step(let message):
+                // A message the node refuses (say, a proposal forwarded to a member that is no
+                // longer leader) is simply dropped; its sender times out and retries.
+                try? node.step(message)
+            case .snapshotSent(let peer, let delivered):
+                node.reportSnapshot(to: peer, status: delivered ? .finished : .failed)
+            case .unreachable(let peer):
+                node.reportUnreachable(peer)
+            case .transferLeadership(let target, let done):
+                do {
+                    try node.transferLeadership(to: target)
+                    transfers.append((target, deadline, done))
+                } catch {
+                    done(.failure(error == .notLeader ? .notLeader : .badLeaderTransferee))
+                }
             }
         }
-        metrics.proposalsPending.set(Double(waiting.count))
+        startReadRound()
+        metrics.proposalsPending.set(Double(pending.count))
         handleReadies()
     }
 
-    /// Persist, then apply, then advance, until Raft has nothing more to hand out.
-    private func handleReadies() {
+    private func tick() {
+        node.tick()
+        let now = NIODeadline.now()
+        for waiter in pending.takeExpired(now: now) {
+            metrics.proposalsFailed.increment()
+            waiter.fail(.timeout)
+        }
+        for done in reads.takeExpired(now: now) { done(.failure(.timeout)) }
+        transfers.removeAll { transfer in
+            guard transfer.deadline <= now else { return false }
+            transfer.done(.failure(EtcdError(code: .unavailable, message: "etcdserver: request timed out, leader transfer took too long")))
+            return true
+        }
+        if node.status.leader != 0 { proposeParked() }
+        startReadRound()
+        handleReadies()
+    }
+
+    /// Appends (or forwards) a proposal; with no leader known it is parked until there is one
+    /// or its client's deadline passes.
+    func propose(id: UInt64, data: [UInt8], isConfChange: Bool) {
+        do {
+            if isConfChange {
+                try node.proposeConfChange(try ConfChange(decoding: data))
+            } else {
+                try node.propose(data)
+            }
+        } catch RaftError.noLeader {
+            parked.append((id, data, isConfChange))
+        } catch {
+            metrics.proposalsFailed.increment()
+            pending.take(id)?.fail(Self.clientError(for: error))
+        }
+    }
+
+    private func proposeParked() {
+        let retry = parked
+        parked = []
+        for proposal in retry where pending.contains(proposal.id) {
+            propose(id: proposal.id, data: proposal.data, isConfChange: proposal.isConfChange)
+        }
+    }
+
+    private func startReadRound() {
+        guard let context = reads.startRound(now: .now(), retryAfter: timing.tickInterval * Int64(timing.electionTicks)) else { return }
+        do {
+            try node.readIndex(context: context)
+        } catch {
+            reads.roundRefused()
+        }
+    }
+
+    /// Persist, send, apply and advance, until Raft has nothing more to hand out.
+    func handleReadies() {
         while node.hasReady {
             let ready = node.ready()
             persist(ready)
+            for message in ready.messages { send(message) }
+            if let snapshot = ready.snapshot { restore(snapshot) }
             apply(ready.committedEntries)
             node.advance(ready)
+            for state in ready.readStates { reads.confirm(context: state.context, index: state.index) }
             if let softState = ready.softState { noteLeadership(softState) }
         }
         let status = node.status
+        for done in reads.takeReleased(applied: status.applied) { done(.success(())) }
+        if status.applied >= snapshotIndex + timing.snapshotCount { saveSnapshot(at: status.applied, confState: status.confState) }
         published.withLockedValue { figures in
             figures.term = status.term
             figures.leader = status.leader
             figures.commitIndex = status.commit
             figures.appliedIndex = status.applied
+            figures.isOnlyVoter = status.confState.voters == [memberID]
         }
         stateMachine.setRaftTerm(status.term)
     }
 
-    /// Nothing that depends on `ready` may be acknowledged before this returns. A failing disk
-    /// stops the member: answering clients after a lost write would break every promise.
+    /// Nothing that depends on `ready` may be sent or acknowledged before this returns. A
+    /// failing disk stops the member: answering clients after a lost write would break every
+    /// promise.
     private func persist(_ ready: Ready) {
         do {
             if let snapshot = ready.snapshot {
@@ -157,41 +311,15 @@ final class RaftLoop: @unchecked Sendable {
         if let hardState = ready.hardState { log.storage.setHardState(hardState) }
     }
 
-    private func apply(_ entries: [Entry]) {
-        guard let last = entries.last else { return }
-        var commands: [Command] = []
-        var requestIDs: [UInt64] = []
-        for entry in entries {
-            switch entry.type {
-            case .normal:
-                // A new leader's empty entry carries no command.
-                guard !entry.data.isEmpty else { continue }
-                do {
-                    let proposal = try Proposal(decoding: entry.data)
-                    commands.append(proposal.command)
-                    requestIDs.append(proposal.requestID)
-                } catch {
-                    logger.critical("undecodable raft log entry; stopping", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-                    exit(1)
-                }
-            case .confChange:
-                do {
-                    _ = node.applyConfChange(try ConfChange(decoding: entry.data))
-                } catch {
-                    logger.critical("undecodable membership change; stopping", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-                    exit(1)
-                }
-            }
+    private func send(_ message: Message) {
+        guard message.type == .snap else {
+            delegate?.send(message)
+            return
         }
-        let results = stateMachine.apply(commands, appliedIndex: last.index)
-        // Applying reads no clock, so leases granted in the batch start their clocks here.
-        stateMachine.leases.startClocks()
-        for (id, result) in zip(requestIDs, results) {
-            waiting.removeValue(forKey: id)?(result)
+        let peer = message.to
+        delegate?.sendSnapshot(message) { [self] delivered in
+            submit(.snapshotSent(to: peer, delivered: delivered)) {}
         }
-        metrics.proposalsPending.set(Double(waiting.count))
-        // After the answers, so that waiting locks and elections do not delay them.
-        changeFeed.storeAdvanced()
     }
 
     private func noteLeadership(_ softState: SoftState) {
@@ -202,28 +330,45 @@ final class RaftLoop: @unchecked Sendable {
         logger.info("raft leadership changed", metadata: [
             "leader": "\(String(softState.leader, radix: 16))", "role": "\(softState.role)",
         ])
+        transfers.removeAll { transfer in
+            guard transfer.target == softState.leader else { return false }
+            transfer.done(.success(()))
+            return true
+        }
+        if softState.leader != 0 { proposeParked() }
+        delegate?.leadershipChanged(to: softState.leader, isLeader: isLeader)
     }
 
-    private static func clientError(for error: Error) -> EtcdError {
+    static func clientError(for error: Error) -> EtcdError {
         switch error as? RaftError {
         case .noLeader?: return .noLeader
         case .leaderTransferInProgress?: return .leaderChanged
+        case .leaderBeingRemoved?, .notInConfiguration?: return .notLeader
+        case .confChangePending?: return EtcdError(code: .failedPrecondition, message: "etcdserver: another membership change is in progress")
         default: return EtcdError(code: .unavailable, message: "etcdserver: \(error)")
         }
     }
 
     /// Fails everything still queued or waiting, and stops the thread after a last sync.
     func shutdown() {
-        let leftovers = inbox.withLockedValue { inbox -> [(Command, Completion)] in
+        let leftovers = inbox.withLockedValue { inbox -> [Work] in
             inbox.stopped = true
-            defer { inbox.pending = [] }
-            return inbox.pending
+            defer { inbox.work = [] }
+            return inbox.work
         }
-        for (_, completion) in leftovers { completion(.failure(.stopped)) }
+        for work in leftovers {
+            switch work {
+            case .propose(_, let completion): completion(.failure(.stopped))
+            case .changeMembership(_, let done), .read(let done), .transferLeadership(_, let done): done(.failure(.stopped))
+            case .step, .snapshotSent, .unreachable: break
+            }
+        }
         try? loop.submit {
             self.tickTask?.cancel()
-            for completion in self.waiting.values { completion(.failure(.stopped)) }
-            self.waiting = [:]
+            for waiter in self.pending.takeAll() { waiter.fail(.stopped) }
+            for done in self.reads.takeAll() { done(.failure(.stopped)) }
+            for transfer in self.transfers { transfer.done(.failure(.stopped)) }
+            self.transfers = []
         }.wait()
         try? group.syncShutdownGracefully()
     }
@@ -235,6 +380,9 @@ struct RaftFigures {
     var leader: UInt64 = 0
     var commitIndex: UInt64 = 0
     var appliedIndex: UInt64 = 0
+    /// This member is the only voter: everything committed is applied before anyone is
+    /// answered, so a linearizable read needs no ReadIndex round.
+    var isOnlyVoter = false
 }
 
 /// Request IDs that stay unique across restarts: the member's low bits, the start time in

@@ -13,8 +13,12 @@ final class HTTPEndpoints: HTTP1Handler, @unchecked Sendable {
         switch request.path {
         case "/health":
             guard request.method == "GET" else { return respond(Self.methodNotAllowed) }
-            // A single member always has a leader (itself) and no alarm can be raised yet.
-            respond(Self.json(200, "{\"health\":\"true\"}"))
+            // As etcd 3.4: healthy when a leader is known and a linearizable read goes through
+            // (no alarm can be raised yet).
+            guard server.hasLeader else { return respond(Self.unhealthy) }
+            server.raftLoop.read { result in
+                respond(result.isSuccess ? Self.json(200, "{\"health\":\"true\"}") : Self.unhealthy)
+            }
         case "/version":
             guard request.method == "GET" else { return respond(Self.methodNotAllowed) }
             respond(Self.json(200, "{\"etcdserver\":\"\(EtcdServer.serverVersion)\",\"etcdcluster\":\"\(EtcdServer.clusterVersion)\"}"))
@@ -30,6 +34,8 @@ final class HTTPEndpoints: HTTP1Handler, @unchecked Sendable {
     }
 
     private static let methodNotAllowed = text(405, "Method Not Allowed\n")
+    /// etcd writes it with Go's http.Error: plain text, a newline after the JSON.
+    private static let unhealthy = text(503, "{\"health\":\"false\"}\n")
 
     private static func json(_ status: Int, _ body: String) -> HTTP1Response {
         HTTP1Response(status: status, headers: [("Content-Type", "application/json")], body: Array(body.utf8))
@@ -37,5 +43,12 @@ final class HTTPEndpoints: HTTP1Handler, @unchecked Sendable {
 
     private static func text(_ status: Int, _ body: String) -> HTTP1Response {
         HTTP1Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(body.utf8))
+    }
+}
+
+private extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
     }
 }

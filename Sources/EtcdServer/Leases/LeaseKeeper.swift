@@ -63,6 +63,19 @@ final class LeaseKeeper: @unchecked Sendable {
         lock.withLock { lessor.trackAttachments(of: events) }
     }
 
+    // MARK: - Snapshots (the apply loop only)
+
+    func snapshotBytes() -> [UInt8] {
+        lock.withLock { lessor.snapshotBytes() }
+    }
+
+    /// Replaces every lease with those of a snapshot, attached to `leasedKeys` of the restored
+    /// store. Clocks start when the member next becomes the lease holder.
+    func restore(from bytes: [UInt8], leasedKeys: [(key: [UInt8], lease: Int64)]) throws {
+        let restored = try Lessor(restoringFrom: bytes, minimumTTL: lock.withLock { lessor.minimumTTL }, leasedKeys: leasedKeys)
+        lock.withLock { lessor = restored }
+    }
+
     // MARK: - Timing side
 
     /// Leases granted in the batch just applied start their clocks now.
@@ -73,6 +86,11 @@ final class LeaseKeeper: @unchecked Sendable {
     /// This member holds the leases from now on; see `Lessor.promote`.
     func promote(extend: Duration) {
         lock.withLock { lessor.promote(now: Self.now(), extend: extend) }
+    }
+
+    /// Another member holds the leases from now on; see `Lessor.demote`.
+    func demote() {
+        lock.withLock { lessor.demote() }
     }
 
     /// A keep-alive. For a lease that already expired, `waiter` hears (on the apply thread) once

@@ -30,6 +30,18 @@ public final class ServerMetrics: Sendable {
     private let grpcMethods = NIOLockedValueBox([GRPCMethodCounters]())
 
 
+    /// etcd's buckets for peer round trips: 0.1 ms doubling 16 times (about 3.3 s).
+    private static let roundTripBuckets = (0..<16).map { 0.0001 * Double(1 << $0) }
+
+    /// `etcd_network_peer_round_trip_time_seconds{To="<member id>"}`.
+    func peerRoundTrip(to peer: UInt64, seconds: Double) {
+        registry.makeValueHistogram(
+            descriptor: .init(metricName: "etcd_network_peer_round_trip_time_seconds", unitName: "",
+                              helpText: "Round-Trip-Time histogram between peers"),
+            labels: [("To", String(peer, radix: 16))], buckets: Self.roundTripBuckets
+        ).record(seconds)
+    }
+
     init(serverVersion: String, clusterVersion: String, memberID: UInt64) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry

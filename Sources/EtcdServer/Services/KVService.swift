@@ -9,10 +9,23 @@ struct KVService {
 
     var methods: [String: MethodHandler] {
         [
-            "Range": unary(RangeRequest.self, RangeResponse.self) { request, _, reply in
-                reply(Result { try server.stateMachine.range(request) }
-                    .mapError(EtcdError.from)
-                    .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response })
+            "Range": unary(RangeRequest.self, RangeResponse.self) { request, context, reply in
+                let read: @Sendable (Result<Void, EtcdError>) -> Void = { ready in
+                    reply(ready.flatMap {
+                        Result { try server.stateMachine.range(request) }
+                            .mapError(EtcdError.from)
+                            .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response }
+                    })
+                }
+                // A serializable read is answered from what this member has applied; a
+                // linearizable one first makes sure that includes every acknowledged write.
+                if request.serializable {
+                    read(.success(()))
+                } else if server.isLearner {
+                    reply(.failure(.notSupportedForLearner))
+                } else {
+                    server.linearizableRead(on: context.call.eventLoop, read)
+                }
             },
             "Put": unary(PutRequest.self, PutResponse.self) { request, context, reply in
                 propose(.put(request), size: context.requestBytes, reply: reply) { result in
@@ -30,10 +43,14 @@ struct KVService {
             },
             "Txn": unary(TxnRequest.self, TxnResponse.self) { request, context, reply in
                 if KVExecutor.isReadOnly(request) {
-                    // Read-only transactions are answered from the applied state, as etcd does.
-                    reply(Result { try server.stateMachine.readOnlyTxn(request) }
-                        .mapError(EtcdError.from)
-                        .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response })
+                    // Read-only transactions are linearizable reads of the applied state, as in etcd.
+                    server.linearizableRead(on: context.call.eventLoop) { ready in
+                        reply(ready.flatMap {
+                            Result { try server.stateMachine.readOnlyTxn(request) }
+                                .mapError(EtcdError.from)
+                                .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response }
+                        })
+                    }
                     return
                 }
                 propose(.txn(request), size: context.requestBytes, reply: reply) { result in

@@ -9,6 +9,8 @@ import Lease
 /// revoke has been applied, as in etcd: a client told its lease is gone then also finds its keys
 /// gone. Requests behind it wait, to keep the order.
 ///
+/// On a follower each keep-alive is forwarded to the leader, which holds the lease clocks.
+///
 /// Confined to the call's event loop; the revoke notice hops there.
 final class LeaseKeepAliveStream: LeaseRevokeWaiter, @unchecked Sendable {
     private let call: GRPCServerCall
@@ -64,7 +66,9 @@ final class LeaseKeepAliveStream: LeaseRevokeWaiter, @unchecked Sendable {
             case .expired:
                 heldHeader = header
             case .notPrimary:
-                call.finish(GRPCStatus(EtcdError.noLeader))
+                // Only the leader keeps lease clocks: ask it, and hold the stream's order meanwhile.
+                heldHeader = header
+                forwardToLeader(id, header: header)
                 return
             }
         }
@@ -72,6 +76,24 @@ final class LeaseKeepAliveStream: LeaseRevokeWaiter, @unchecked Sendable {
             queued.removeAll(keepingCapacity: true)
             nextQueued = 0
             if clientDone, heldHeader == nil { call.finish(.ok) }
+        }
+    }
+
+    private func forwardToLeader(_ id: LeaseID, header: ResponseHeader) {
+        var request = LeaseKeepAliveRequest()
+        request.id = id
+        server.forwardToLeader(.leaseKeepAlive, request, as: LeaseKeepAliveResponse.self) { [self] result in
+            call.eventLoop.execute { [self] in
+                guard !cancelled, heldHeader != nil else { return }
+                heldHeader = nil
+                switch result {
+                case .success(let response):
+                    send(id, ttl: response.ttl, header: header)
+                    answerQueued()
+                case .failure(let error):
+                    call.finish(GRPCStatus(error))
+                }
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 import EtcdWire
 import GRPCTransport
 
-/// `etcdserverpb.Maintenance` for a single member.
+/// `etcdserverpb.Maintenance`: each member answers for itself.
 struct MaintenanceService {
     let server: EtcdServer
 
@@ -20,36 +20,33 @@ struct MaintenanceService {
                 // etcd 3.4 leaves the header of an Alarm response empty.
                 reply(.success(AlarmResponse()))
             },
-            "MoveLeader": unary(MoveLeaderRequest.self, MoveLeaderResponse.self) { _, _, reply in
-                // A single member has no other member to hand leadership to.
-                reply(.failure(.badLeaderTransferee))
+            "MoveLeader": unary(MoveLeaderRequest.self, MoveLeaderResponse.self) { request, _, reply in
+                guard server.isLeader else {
+                    reply(.failure(.notLeader))
+                    return
+                }
+                guard let target = server.stateMachine.members.member(request.targetID), !target.isLearner else {
+                    reply(.failure(.badLeaderTransferee))
+                    return
+                }
+                guard target.id != server.memberID else {
+                    var response = MoveLeaderResponse()
+                    response.header = server.header(revision: nil)
+                    reply(.success(response))
+                    return
+                }
+                server.raftLoop.transferLeadership(to: target.id) { result in
+                    reply(result.map {
+                        var response = MoveLeaderResponse()
+                        response.header = server.header(revision: nil)
+                        return response
+                    })
+                }
             },
             "Defragment": notImplemented("Maintenance.Defragment"),
             "Hash": notImplemented("Maintenance.Hash"),
             "HashKV": notImplemented("Maintenance.HashKV"),
             "Snapshot": notImplemented("Maintenance.Snapshot"),
-        ]
-    }
-}
-
-/// `etcdserverpb.Cluster` for a single member: the list is served, changes are not yet.
-struct ClusterService {
-    let server: EtcdServer
-
-    var methods: [String: MethodHandler] {
-        [
-            "MemberList": unary(MemberListRequest.self, MemberListResponse.self) { _, _, reply in
-                var response = MemberListResponse()
-                var header = server.header(revision: nil)
-                header.revision = 0  // etcd leaves the revision out of membership responses
-                response.header = header
-                response.members = [server.localMember]
-                reply(.success(response))
-            },
-            "MemberAdd": notImplemented("Cluster.MemberAdd (multi-member clusters)"),
-            "MemberRemove": notImplemented("Cluster.MemberRemove (multi-member clusters)"),
-            "MemberUpdate": notImplemented("Cluster.MemberUpdate (multi-member clusters)"),
-            "MemberPromote": notImplemented("Cluster.MemberPromote (multi-member clusters)"),
         ]
     }
 }

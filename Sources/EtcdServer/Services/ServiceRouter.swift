@@ -10,6 +10,9 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
     // Immutable after init; read from every event loop. (Each route synchronizes its counters.)
     private let routes: [String: MethodRoute]
     private let services: Set<String>
+    private let hasLeader: () -> Bool
+    private let isLearner: () -> Bool
+    private let leaderlessMonitor: LeaderlessStreamMonitor?
 
     /// The streaming methods among those served, by full path, with their grpc_type label as
     /// go-grpc-prometheus names it (`client_stream`, `server_stream`, `bidi_stream`); every
@@ -22,19 +25,30 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
         "/grpc.health.v1.Health/Watch": "server_stream",
     ]
 
+    /// What a learner answers, as in etcd: its status, and Range (only serializable ones,
+    /// which the KV service checks).
+    static let learnerPaths: Set<String> = ["/etcdserverpb.Maintenance/Status", "/etcdserverpb.KV/Range"]
+
     /// `services` maps a full service name (e.g. `etcdserverpb.KV`) to its methods by name.
-    init(services: [String: [String: MethodHandler]], metrics: ServerMetrics) {
+    /// `hasLeader` tells whether the member knows a leader, for calls that require one; streams
+    /// that require one are handed to `leaderlessMonitor`.
+    /// A learner serves only what `learnerPaths` lists (etcd's rule); `isLearner` tells.
+    init(services: [String: [String: MethodHandler]], metrics: ServerMetrics, hasLeader: @escaping () -> Bool,
+         isLearner: @escaping () -> Bool = { false }, leaderlessMonitor: LeaderlessStreamMonitor? = nil) {
         var routes: [String: MethodRoute] = [:]
         for (service, table) in services {
             for (method, handler) in table {
                 let path = "/\(service)/\(method)"
                 routes[path] = MethodRoute(
-                    handler: handler,
+                    handler: handler, isStreaming: Self.streamTypes[path] != nil,
                     counters: metrics.grpcMethodCounters(service: service, method: method, type: Self.streamTypes[path] ?? "unary"))
             }
         }
         self.routes = routes
         self.services = Set(services.keys)
+        self.hasLeader = hasLeader
+        self.isLearner = isLearner
+        self.leaderlessMonitor = leaderlessMonitor
     }
 
     func handle(_ call: GRPCServerCall) {
@@ -44,6 +58,28 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
         }
         route.counters.started()
         let counters = route.counters
+        if !Self.learnerPaths.contains(call.path), isLearner() {
+            call.onFinish = { status in counters.handled(code: status.code) }
+            call.finish(GRPCStatus(EtcdError.notSupportedForLearner))
+            return
+        }
+        // clientv3's WithRequireLeader (etcdctl watch uses it) asks for this in metadata.
+        if call.metadataValue("hasleader") == "true" {
+            guard hasLeader() else {
+                call.onFinish = { status in counters.handled(code: status.code) }
+                call.finish(GRPCStatus(EtcdError.noLeader))
+                return
+            }
+            if route.isStreaming, let monitor = leaderlessMonitor {
+                monitor.watch(call)
+                call.onFinish = { [unowned call] status in
+                    monitor.forget(call)
+                    counters.handled(code: status.code)
+                }
+                route.handler(call)
+                return
+            }
+        }
         call.onFinish = { status in counters.handled(code: status.code) }
         route.handler(call)
     }
@@ -68,5 +104,6 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
 /// One served method: its handler and its metrics.
 private struct MethodRoute {
     let handler: MethodHandler
+    let isStreaming: Bool
     let counters: GRPCMethodCounters
 }

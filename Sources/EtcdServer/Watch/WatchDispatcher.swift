@@ -41,10 +41,8 @@ final class WatchDispatcher: CommitObserver, @unchecked Sendable {
         baseEncoder = encoder
         self.progressNotifyInterval = progressNotifyInterval
         hub = WatchHub(revision: stateMachine.currentRevision)
-        stateMachine.withStore { store in
-            precondition(store.currentRevision == hub.revision, "the store moved while watching was being set up")
-            store.commitObserver = self
-        }
+        stateMachine.observeStore(self)
+        precondition(stateMachine.currentRevision == hub.revision, "the store moved while watching was being set up")
     }
 
     // MARK: Called on the apply thread
@@ -52,6 +50,16 @@ final class WatchDispatcher: CommitObserver, @unchecked Sendable {
     func committed(revision: Int64, events: [Event]) {
         let loops = lock.withLock {
             hub.publish(revision: revision, events: events)
+            return queueFlushes()
+        }
+        schedule(loops)
+    }
+
+    /// The store was restored from a snapshot (state machine lock held): watchers catch up
+    /// from the new store.
+    func storeReplaced(revision: Int64) {
+        let loops = lock.withLock {
+            hub.storeReplaced(revision: revision)
             return queueFlushes()
         }
         schedule(loops)

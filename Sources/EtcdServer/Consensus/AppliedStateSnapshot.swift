@@ -1,0 +1,116 @@
+import EtcdWire
+
+/// The data of a Raft snapshot: the applied state at the snapshot's index, which a member
+/// restores instead of replaying the log before it (a member that joins late, or a log that
+/// was compacted).
+///
+/// Layout (docs/storage-format.md): the magic `SEAS`, a version byte, then sections, each a tag
+/// byte, an 8-byte big-endian length and that many bytes. Section 1 is the membership (a
+/// `MemberListResponse` protobuf listing the members), section 2 the removed member IDs (8 bytes
+/// each, big-endian), section 3 the MVCC store and section 4 the leases (each in its module's
+/// own snapshot format, with its own checksum). A new cluster's first snapshot has no store or
+/// lease section: it starts empty. The snapshot file around it all carries a checksum too.
+struct AppliedStateSnapshot: Hashable {
+    var membership: MembershipState
+    /// The store and the leases, or nil for an empty store (a new cluster's first snapshot).
+    var store: (store: [UInt8], leases: [UInt8])?
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.membership == rhs.membership && lhs.store?.store == rhs.store?.store && lhs.store?.leases == rhs.store?.leases
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(membership)
+        hasher.combine(store?.store)
+        hasher.combine(store?.leases)
+    }
+
+    private static let magic: [UInt8] = Array("SEAS".utf8)
+    private static let version: UInt8 = 1
+
+    private enum Section: UInt8 {
+        case members = 1
+        case removed = 2
+        case store = 3
+        case leases = 4
+    }
+
+    func encoded() -> [UInt8] {
+        var bytes = Self.magic
+        bytes.append(Self.version)
+        var list = MemberListResponse()
+        list.members = membership.members.values.sorted { $0.id < $1.id }
+        append(.members, list.protobuf(), to: &bytes)
+        append(.removed, membership.removed.sorted().flatMap(Self.bigEndian), to: &bytes)
+        if let store {
+            append(.store, store.store, to: &bytes)
+            append(.leases, store.leases, to: &bytes)
+        }
+        return bytes
+    }
+
+    init(membership: MembershipState, store: (store: [UInt8], leases: [UInt8])? = nil) {
+        self.membership = membership
+        self.store = store
+    }
+
+    init(decoding bytes: [UInt8]) throws {
+        guard bytes.count >= 5, Array(bytes[0..<4]) == Self.magic else {
+            throw LogRecoveryError("snapshot data does not start with the applied-state magic")
+        }
+        guard bytes[4] == Self.version else {
+            throw LogRecoveryError("snapshot data has version \(bytes[4]); this swift-etcd reads version \(Self.version)")
+        }
+        var members: [Member]?
+        var removed: Set<UInt64> = []
+        var storeBytes: [UInt8]?
+        var leaseBytes: [UInt8]?
+        var offset = 5
+        while offset < bytes.count {
+            guard bytes.count - offset >= 9 else { throw LogRecoveryError("snapshot data ends inside a section header at offset \(offset)") }
+            let tag = bytes[offset]
+            let length = Self.readWord(bytes, at: offset + 1)
+            offset += 9
+            guard length <= UInt64(bytes.count - offset) else {
+                throw LogRecoveryError("snapshot section \(tag) claims \(length) bytes but \(bytes.count - offset) remain")
+            }
+            let body = bytes[offset..<offset + Int(length)]
+            offset += Int(length)
+            switch Section(rawValue: tag) {
+            case .members?:
+                members = try MemberListResponse(protobuf: body).members
+            case .removed?:
+                guard body.count % 8 == 0 else { throw LogRecoveryError("removed-members section of \(body.count) bytes is not a multiple of 8") }
+                removed = Set(stride(from: body.startIndex, to: body.endIndex, by: 8).map { Self.readWord(bytes, at: $0) })
+            case .store?:
+                storeBytes = Array(body)
+            case .leases?:
+                leaseBytes = Array(body)
+            case nil:
+                throw LogRecoveryError("snapshot data has unknown section \(tag)")
+            }
+        }
+        // Every cluster has members: data without them was cut short.
+        guard let members else { throw LogRecoveryError("snapshot data has no members section") }
+        membership = MembershipState(members: members, removed: removed)
+        switch (storeBytes, leaseBytes) {
+        case (let store?, let leases?): self.store = (store, leases)
+        case (nil, nil): store = nil
+        default: throw LogRecoveryError("snapshot data has a store section without a lease section, or the other way round")
+        }
+    }
+
+    private func append(_ section: Section, _ body: [UInt8], to bytes: inout [UInt8]) {
+        bytes.append(section.rawValue)
+        bytes.append(contentsOf: Self.bigEndian(UInt64(body.count)))
+        bytes.append(contentsOf: body)
+    }
+
+    private static func bigEndian(_ word: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64($0))) }
+    }
+
+    private static func readWord(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+        bytes[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
