@@ -79,6 +79,14 @@ public final class Snapshotter {
         return SnapshotLoad(snapshot: nil, brokenFiles: brokenFiles)
     }
 
+    /// The snapshot saved at `metadata`'s index and term, read back whole (the server keeps only
+    /// snapshot metadata in memory and reads the data when a follower needs it).
+    public func load(_ metadata: SnapshotMetadata) throws -> Snapshot {
+        let name = SnapshotFileName(term: metadata.term, index: metadata.index)
+        return try SnapshotFile.decode(try fileSystem.readFile(atPath: layout.snapPath(name.description)),
+                                       name: name, label: layout.snapLabel(name.description))
+    }
+
     /// The `.snap` files kept, oldest first.
     public func snapshotFileNames() throws -> [String] {
         try snapshotNames().map(\.description)

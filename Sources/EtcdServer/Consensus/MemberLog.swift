@@ -48,7 +48,7 @@ struct MemberLog {
                 try wal.saveSnapshotMarker(SnapshotMarker(bootstrap.metadata))
                 try wal.save(hardState: hardState, entries: [])
                 try wal.sync()
-                try storage.applySnapshot(bootstrap)
+                try storage.applySnapshot(Snapshot(metadata: bootstrap.metadata))
                 storage.setHardState(hardState)
                 return MemberLog(wal: wal, snapshotter: snapshotter, storage: storage, identity: identity,
                                  snapshotIndex: bootstrap.metadata.index, snapshotState: state, repairs: [])
@@ -70,7 +70,8 @@ struct MemberLog {
         var state: AppliedStateSnapshot?
         if let snapshot {
             state = try AppliedStateSnapshot(decoding: snapshot.data)
-            try storage.applySnapshot(snapshot)
+            // Memory keeps the metadata; the data stays in the file until a follower needs it.
+            try storage.applySnapshot(Snapshot(metadata: snapshot.metadata))
         }
         storage.setHardState(replay.hardState)
         storage.append(replay.entries)

@@ -73,7 +73,9 @@ extension RaftLoop {
             stateMachine.markApplied(through: index)
             return
         }
+        let commit = Stopwatch()
         let results = stateMachine.apply(commands, appliedIndex: index)
+        metrics.backendCommitDuration.record(commit.seconds)
         // Applying reads no clock, so leases granted in the batch start their clocks here.
         stateMachine.leases.startClocks()
         for (id, result) in zip(requestIDs, results) {
@@ -134,10 +136,13 @@ extension RaftLoop {
     /// Every member does this on its own; the leader sends a snapshot only to a member that
     /// needs entries it no longer has.
     func saveSnapshot(at index: UInt64, confState: ConfState) {
+        let commit = Stopwatch()
         let sections = stateMachine.snapshotSections()
         let state = AppliedStateSnapshot(membership: stateMachine.members.snapshot, store: sections)
         do {
-            let snapshot = try log.storage.createSnapshot(at: index, confState: confState, data: state.encoded())
+            // Memory keeps the metadata only; `send` reads the data back for a follower.
+            let metadata = try log.storage.createSnapshot(at: index, confState: confState, data: []).metadata
+            let snapshot = Snapshot(metadata: metadata, data: state.encoded())
             try log.snapshotter.save(snapshot)
             try log.wal.saveSnapshotMarker(SnapshotMarker(snapshot.metadata))
             try log.wal.sync()
@@ -149,6 +154,7 @@ extension RaftLoop {
             stop("cannot save a snapshot", index: index, error: error)
         }
         snapshotIndex = index
+        metrics.backendCommitDuration.record(commit.seconds)
         logger.info("saved snapshot", metadata: [
             "index": "\(index)", "bytes": "\(sections.store.count + sections.leases.count)",
             "first-kept-index": "\(log.storage.firstIndex)",

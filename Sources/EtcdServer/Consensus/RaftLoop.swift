@@ -116,7 +116,7 @@ final class RaftLoop: @unchecked Sendable {
                 self.tick()
             }
             self.logger.info("raft log ready", metadata: [
-                "applied-index": "\(replayed)", "term": "\(self.node.status.term)",
+                "snapshot-index": "\(self.log.snapshotIndex)", "applied-index": "\(replayed)", "term": "\(self.node.status.term)",
                 "voters": "\(self.node.status.confState.voters.map { String($0, radix: 16) })",
             ])
         }.wait()
@@ -295,14 +295,17 @@ final class RaftLoop: @unchecked Sendable {
             }
             try log.wal.save(hardState: ready.hardState ?? .empty, entries: ready.entries)
             if ready.mustSync || ready.hardState != nil {
+                let fsync = Stopwatch()
                 try log.wal.sync()
+                metrics.walFsyncDuration.record(fsync.seconds)
             }
         } catch {
             logger.critical("cannot persist the raft log; stopping", metadata: ["error": "\(error)"])
             exit(1)
         }
         do {
-            if let snapshot = ready.snapshot { try log.storage.applySnapshot(snapshot) }
+            // Memory keeps the metadata; the data is on disk until a follower needs it (`send`).
+            if let snapshot = ready.snapshot { try log.storage.applySnapshot(Snapshot(metadata: snapshot.metadata)) }
         } catch {
             logger.critical("cannot install snapshot; stopping", metadata: ["error": "\(error)"])
             exit(1)
@@ -317,6 +320,14 @@ final class RaftLoop: @unchecked Sendable {
             return
         }
         let peer = message.to
+        var message = message
+        do {
+            message.snapshot = try log.snapshotter.load(message.snapshot!.metadata)
+        } catch {
+            logger.warning("cannot read the snapshot a follower needs", metadata: ["to": "\(String(peer, radix: 16))", "error": "\(error)"])
+            node.reportSnapshot(to: peer, status: .failed)
+            return
+        }
         delegate?.sendSnapshot(message) { [self] delivered in
             submit(.snapshotSent(to: peer, delivered: delivered)) {}
         }
@@ -369,6 +380,9 @@ final class RaftLoop: @unchecked Sendable {
             for done in self.reads.takeAll() { done(.failure(.stopped)) }
             for transfer in self.transfers { transfer.done(.failure(.stopped)) }
             self.transfers = []
+            // Every batch was synced when persisted; this last sync makes that explicit for
+            // whatever a failing disk might have left behind.
+            try? self.log.wal.sync()
         }.wait()
         try? group.syncShutdownGracefully()
     }
