@@ -53,7 +53,7 @@ echo "$name: target=$target${SWIFT_ETCD_BIN:+ bin=$SWIFT_ETCD_BIN} server log: $
 cd "$gopath/src/swiftetcd/$suite"
 out="$build/go-test-$target.out"
 set +e
-"$GO" test -v -vet=off -count=1 -timeout 5m "$@" . 2>&1 | tee "$out"
+"$GO" test -v -vet=off -count=1 -timeout 10m "$@" . 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 # A test binary killed by -timeout or a panic cannot show the server log itself (the server dies

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import PeerTransport
 import Synchronization
+import WAL
 import Watch
 
 /// One swift-etcd member: the applied state, the consensus loop, the peer port, the client
@@ -35,12 +36,19 @@ public final class EtcdServer: @unchecked Sendable {
     private var transport: PeerTransport?
     private var listeners: [ClientPortServer] = []
     private var leaseExpiry: LeaseExpiryTimer?
+    private var autoCompactor: AutoCompactor?
+    private var corruptionMonitor: CorruptionMonitor?
+    /// `--quota-backend-bytes`, checked where a write arrives, before it is proposed.
+    let quota: BackendQuota
+    /// Whether the data directory already held a log: etcd checks for corruption at start only then.
+    private let hadLog: Bool
     private var publisher: MemberPublisher?
     private var leaderlessMonitor: LeaderlessStreamMonitor?
     private var removalWatch: RemovalWatch?
     /// Whether the applied member list has this member as a learner; kept by `membershipChanged`.
     private let learnerFlag = Atomic<Bool>(false)
     private let removalNoticed = Atomic<Bool>(false)
+    private let shutdownOnce = RunOnce()
 
     /// Opens the data directory: replays an existing log, or creates one for a new cluster (or,
     /// with `--initial-cluster-state existing`, asks the running cluster who this member is).
@@ -48,6 +56,8 @@ public final class EtcdServer: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         try prepareDirectory(configuration.dataDirectory)
+        hadLog = try WAL.exists(dataDirectory: configuration.dataDirectory, fileSystem: PosixFileSystem())
+        quota = BackendQuota(configuredBytes: configuration.quotaBackendBytes)
         let log = try MemberLog.open(dataDirectory: configuration.dataDirectory, maxSnapshots: configuration.maxSnapshots,
                                      maxWALs: configuration.maxWALs) {
             try ClusterBootstrap.logStart(configuration: configuration, logger: logger)
@@ -60,7 +70,8 @@ public final class EtcdServer: @unchecked Sendable {
             minimumTTL: configuration.minimumLeaseTTLSeconds,
             idGenerator: LeaseIDGenerator(memberID: memberID, unixMilliseconds: unixTimeMilliseconds()))
         let members = ClusterMembers(log.snapshotState?.membership ?? MembershipState(members: log.reportedMembers))
-        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, members: members, metrics: metrics)
+        stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, members: members, metrics: metrics, logger: logger)
+        stateMachine.restoreAlarms(log.snapshotState?.alarms ?? [])
         if let sections = log.snapshotState?.store {
             try stateMachine.restore(store: sections.store, leases: sections.leases, appliedIndex: log.snapshotIndex)
         }
@@ -95,6 +106,11 @@ public final class EtcdServer: @unchecked Sendable {
         let leaseExpiry = LeaseExpiryTimer(leases: stateMachine.leases, logger: logger, propose: raftLoop.propose)
         leaseExpiry.start(on: group.next())
         self.leaseExpiry = leaseExpiry
+        if configuration.initialCorruptCheck, hadLog { try checkInitialHashKV(on: group.next()) }
+        autoCompactor = makeAutoCompactor(on: group.next())
+        autoCompactor?.start()
+        corruptionMonitor = configuration.corruptCheckInterval.map { CorruptionMonitor(server: self, interval: $0, eventLoop: group.next()) }
+        corruptionMonitor?.start()
 
         // Like etcd, serve clients only once this member's name and client URLs are in the
         // cluster's member list (at once on a restart, when the log already has them).
@@ -155,17 +171,33 @@ public final class EtcdServer: @unchecked Sendable {
         return addresses
     }
 
-    /// GOAWAY to clients, let in-flight calls finish briefly, then stop applying.
+    /// How long client connections get to finish the calls they have under way after GOAWAY
+    /// (watches and other long streams are then cut).
+    static let clientGracePeriod = TimeAmount.seconds(2)
+
+    /// Stops the member as etcd does, within a few seconds: no new client connections and
+    /// GOAWAY on the open ones; leadership handed to another voter while the calls under way
+    /// finish (or fail with `server stopped`); the log synced; everything closed. A second
+    /// caller waits for the first.
     public func shutdown() {
-        for listener in listeners { try? listener.shutdown(gracePeriod: .seconds(2)).wait() }
-        publisher?.stop()
-        removalWatch?.stop()
-        leaderlessMonitor?.stop()
-        leaseExpiry?.stop()
-        raftLoop.shutdown()
-        try? transport?.shutdown().wait()
-        try? group.syncShutdownGracefully()
-        logger.info("stopped serving")
+        shutdownOnce.run {
+            logger.info("closing etcd server", metadata: ["name": "\(configuration.name)", "data-dir": "\(configuration.dataDirectory)"])
+            let stopping = Stopwatch()
+            let drained = listeners.map { $0.shutdown(gracePeriod: Self.clientGracePeriod) }
+            publisher?.stop()
+            removalWatch?.stop()
+            leaseExpiry?.stop()
+            autoCompactor?.stop()
+            corruptionMonitor?.stop()
+            // A transfer ends within an election timeout in Raft; the margin covers the round trips.
+            handOverLeadership(within: .milliseconds(Int64(2 * configuration.electionTimeoutMs)))
+            for connections in drained { try? connections.wait() }
+            leaderlessMonitor?.stop()
+            raftLoop.shutdown()
+            try? transport?.shutdown().wait()
+            try? group.syncShutdownGracefully()
+            logger.info("closed etcd server", metadata: ["took": "\(Int(stopping.seconds * 1000))ms"])
+        }
     }
 
     // MARK: - Called by the consensus loop
@@ -199,6 +231,11 @@ public final class EtcdServer: @unchecked Sendable {
     // MARK: - Used by the services
 
     func propose(_ command: Command, completion: @escaping @Sendable (Result<CommandResult, EtcdError>) -> Void) {
+        // etcd checks the quota where a write arrives, before proposing it.
+        guard quota.admits(command, storeBytes: stateMachine.figures().storeBytes) else {
+            raiseNoSpaceAlarm { completion(.failure(.noSpace)) }
+            return
+        }
         raftLoop.propose(command, completion: completion)
     }
 
@@ -266,7 +303,9 @@ public final class EtcdServer: @unchecked Sendable {
         var response = StatusResponse()
         response.header = header(revision: figures.revision)
         response.version = Self.serverVersion
-        response.dbSize = figures.storeBytes
+        // On disk: the WAL and snapshot files; in use: the bytes the store holds in memory
+        // (docs/operations.md, "Defragmentation").
+        response.dbSize = MemberDiskUsage.bytes(dataDirectory: configuration.dataDirectory)
         response.dbSizeInUse = figures.storeBytes
         let raft = raftLoop.figures
         response.leader = raft.leader
@@ -275,6 +314,10 @@ public final class EtcdServer: @unchecked Sendable {
         response.raftTerm = raft.term
         response.isLearner = isLearner
         if raft.leader == 0 { response.errors = [EtcdError.noLeader.message] }
+        // Each active alarm as etcd prints it (protobuf text form, trailing space included).
+        response.errors += stateMachine.activeAlarms().map { alarm in
+            (alarm.memberID == 0 ? "" : "memberID:\(alarm.memberID) ") + "alarm:\(alarm.alarm.name) "
+        }
         return response
     }
 }

@@ -22,6 +22,11 @@ func processEnvironment() -> [String: String] {
     return environment
 }
 
+// `swift-etcd snapshot restore|status ...` works on files offline; it starts no member.
+if CommandLine.arguments.dropFirst().first == "snapshot" {
+    exit(SnapshotCommand.run(Array(CommandLine.arguments.dropFirst(2))))
+}
+
 /// Entry point: flags → configuration → server; SIGTERM/SIGINT stop it cleanly with exit 0.
 let invocation: ServerConfiguration.Invocation
 do {
@@ -53,24 +58,31 @@ let logger = Logger(label: "etcdserver")
 let server: EtcdServer
 do {
     server = try EtcdServer(configuration: configuration, logger: logger)
-    try server.start()
 } catch {
     logger.critical("cannot start: \(error)")
     exit(1)
 }
 
-// Signals are handled on a dispatch queue, not in the async-signal context.
+// Signals are handled on a dispatch queue, not in the async-signal context; installed before
+// `start`, which waits for the cluster, so that a stop request then is a clean stop too.
 let signalQueue = DispatchQueue(label: "signals")
 var signalSources: [DispatchSourceSignal] = []
 for signalNumber in [SIGTERM, SIGINT] {
     signal(signalNumber, SIG_IGN)
     let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
     source.setEventHandler {
-        logger.info("received \(signalNumber == SIGTERM ? "terminated" : "interrupt") signal, shutting down")
+        logger.info("received signal; shutting down", metadata: ["signal": "\(signalNumber == SIGTERM ? "terminated" : "interrupt")"])
         server.shutdown()
         exit(0)
     }
     source.resume()
     signalSources.append(source)
+}
+
+do {
+    try server.start()
+} catch {
+    logger.critical("cannot start: \(error)")
+    exit(1)
 }
 dispatchMain()

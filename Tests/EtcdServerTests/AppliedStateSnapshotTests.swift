@@ -31,6 +31,32 @@ final class AppliedStateSnapshotTests: XCTestCase {
         XCTAssertEqual(lessor.lease(7)?.ttl, 30)
     }
 
+    func testAlarmsSurviveTheSnapshotAndRefuseTheSameWrites() throws {
+        let machine = stateMachine()
+        var raise = AlarmRequest()
+        raise.action = .activate
+        raise.memberID = 0x11
+        raise.alarm = .noSpace
+        _ = machine.apply([.alarm(raise), put("x")], appliedIndex: 2)
+        XCTAssertEqual(machine.activeAlarms().map(\.alarm), [.noSpace])
+
+        let snapshot = AppliedStateSnapshot(membership: membership(), store: machine.snapshotSections(), alarms: machine.activeAlarms())
+        let decoded = try AppliedStateSnapshot(decoding: snapshot.encoded())
+        XCTAssertEqual(decoded.alarms, machine.activeAlarms())
+        XCTAssertTrue(try AppliedStateSnapshot(decoding: AppliedStateSnapshot(membership: membership()).encoded()).alarms.isEmpty)
+
+        let restored = stateMachine()
+        let sections = try XCTUnwrap(decoded.store)
+        try restored.restore(store: sections.store, leases: sections.leases, appliedIndex: 2)
+        restored.restoreAlarms(decoded.alarms)
+        XCTAssertEqual(restored.activeAlarms(), machine.activeAlarms())
+        let original = machine.apply([put("y")], appliedIndex: 3)
+        let replica = restored.apply([put("y")], appliedIndex: 3)
+        XCTAssertEqual("\(original)", "\(replica)")
+        guard case .failure(let error)? = replica.first else { return XCTFail("a put under NOSPACE must fail, got \(replica)") }
+        XCTAssertEqual(error, .noSpace)
+    }
+
     func testANewClustersSnapshotHasNoStoreSections() throws {
         let snapshot = AppliedStateSnapshot(membership: membership())
         let decoded = try AppliedStateSnapshot(decoding: snapshot.encoded())

@@ -66,7 +66,7 @@ final class ObservabilityTests: XCTestCase {
         put.handled(code: 0)
         put.handled(code: 5)
         put.handled(code: 99)
-        var text = String(decoding: metrics.exposition(), as: UTF8.self)
+        var text = String(decoding: metrics.exposition(sampling: .zero), as: UTF8.self)
         XCTAssertTrue(text.contains(#"grpc_server_started_total{grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"} 2"#), text)
         XCTAssertTrue(text.contains(#"grpc_server_handled_total{grpc_code="OK",grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"} 1"#), text)
         XCTAssertTrue(text.contains(#"grpc_code="NotFound""#), text)
@@ -74,7 +74,7 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertFalse(text.contains(#"grpc_method="Range""#), "a method never called has no series")
         // A second scrape adds only what happened since the first.
         put.started()
-        text = String(decoding: metrics.exposition(), as: UTF8.self)
+        text = String(decoding: metrics.exposition(sampling: .zero), as: UTF8.self)
         XCTAssertTrue(text.contains(#"grpc_server_started_total{grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"} 3"#), text)
         XCTAssertEqual(ServiceRouter.streamTypes["/etcdserverpb.Watch/Watch"], "bidi_stream")
         XCTAssertEqual(ServiceRouter.streamTypes["/etcdserverpb.Lease/LeaseKeepAlive"], "bidi_stream")

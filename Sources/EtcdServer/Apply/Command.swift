@@ -2,7 +2,7 @@ import EtcdWire
 
 /// A mutation of the replicated state: the only way anything in the store changes.
 ///
-/// Every write RPC becomes one command, lease expiry too, and so will automatic compaction.
+/// Every write RPC becomes one command; so do lease expiry, automatic compaction and alarms.
 /// Commands are applied strictly in order by a single writer; applying one needs no clock,
 /// no I/O and no randomness, so the same log always yields the same state (the Raft log
 /// slides in under this without changing it).
@@ -19,6 +19,9 @@ public enum Command: Hashable, Sendable {
     /// A member announces its name and client URLs after it starts (etcd's "publish"), so
     /// that every member lists them; the ID, peer URLs and role are left as they are.
     case publishMember(Member)
+    /// An alarm raised or disarmed (a client's request, the quota or the corruption check):
+    /// every member keeps the same alarms and refuses the same writes.
+    case alarm(AlarmRequest)
 }
 
 /// What applying a command answered.
@@ -30,4 +33,5 @@ public enum CommandResult: Sendable {
     case leaseGrant(LeaseGrantResponse)
     case leaseRevoke(LeaseRevokeResponse)
     case publishMember
+    case alarm(AlarmResponse)
 }

@@ -1,5 +1,6 @@
 import EtcdWire
 import Lease
+import Logging
 import MVCC
 import NIOConcurrencyHelpers
 
@@ -21,6 +22,10 @@ final class KVStateMachine: @unchecked Sendable {
     private let leaseCommands: LeaseCommands
     /// The cluster's members: changed by membership changes and `publishMember` commands.
     let members: ClusterMembers
+    /// The active alarms, guarded by `lock`: changed by `alarm` commands, and they decide
+    /// which commands are refused.
+    private var alarms = AlarmSet()
+    private let logger: Logger
 
     private var term: UInt64 = 0
 
@@ -31,12 +36,14 @@ final class KVStateMachine: @unchecked Sendable {
         lock.withLock { term = newTerm }
     }
 
-    init(maxTxnOps: Int, leases: LeaseKeeper, members: ClusterMembers, metrics: ServerMetrics) {
+    init(maxTxnOps: Int, leases: LeaseKeeper, members: ClusterMembers, metrics: ServerMetrics,
+         logger: Logger = Logger(label: "etcdserver")) {
         executor = KVExecutor(maxTxnOps: maxTxnOps, leaseExists: leases.exists)
         self.leases = leases
         self.members = members
         leaseCommands = LeaseCommands(leases: leases)
         self.metrics = metrics
+        self.logger = logger
     }
 
     /// The checks etcd makes before a request is proposed.
@@ -45,7 +52,7 @@ final class KVStateMachine: @unchecked Sendable {
         case .put(let request): try executor.validate(request)
         case .deleteRange(let request): try executor.validate(request)
         case .txn(let request): try executor.validate(request)
-        case .compact, .leaseGrant, .leaseRevoke, .publishMember: break
+        case .compact, .leaseGrant, .leaseRevoke, .publishMember, .alarm: break
         }
     }
 
@@ -57,8 +64,6 @@ final class KVStateMachine: @unchecked Sendable {
             self.appliedIndex = appliedIndex
             return (results, store.keyCount)
         }
-        metrics.proposalsCommitted.increment(by: Double(commands.count))
-        metrics.proposalsApplied.increment(by: Double(commands.count))
         metrics.keysTotal.set(Double(keys))
         return results
     }
@@ -71,6 +76,7 @@ final class KVStateMachine: @unchecked Sendable {
 
     private func applyOne(_ command: Command) -> Result<CommandResult, EtcdError> {
         do throws(EtcdError) {
+            if let refusal = alarms.refusal(for: command) { throw refusal }
             switch command {
             case .put(let request):
                 return .success(.put(try attachingLeases(executor.put(request, in: store))))
@@ -79,7 +85,10 @@ final class KVStateMachine: @unchecked Sendable {
             case .txn(let request):
                 return .success(.txn(try attachingLeases(executor.txn(request, in: store))))
             case .compact(let request):
-                return .success(.compact(try executor.compact(request, in: store).response))
+                let response = try executor.compact(request, in: store).response
+                // Every member logs each compaction it applies, as etcd does.
+                logger.info("compacted the store", metadata: ["compact-revision": "\(request.revision)"])
+                return .success(.compact(response))
             case .leaseGrant(let request):
                 return .success(.leaseGrant(try leaseCommands.grant(request, in: store)))
             case .leaseRevoke(let request):
@@ -87,10 +96,35 @@ final class KVStateMachine: @unchecked Sendable {
             case .publishMember(let member):
                 members.updateAttributes(of: member.id, name: member.name, clientURLs: member.clientURLs)
                 return .success(.publishMember)
+            case .alarm(let request):
+                return .success(.alarm(applyAlarm(request)))
             }
         } catch {
             return .failure(error)
         }
+    }
+
+    private func applyAlarm(_ request: AlarmRequest) -> AlarmResponse {
+        let (response, change) = alarms.apply(request)
+        switch change {
+        case .raised(let alarm)?:
+            logger.warning("alarm raised", metadata: ["alarm": "\(alarm.alarm.name)", "from": "\(String(alarm.memberID, radix: 16))"])
+        case .disarmed(let alarm)?:
+            logger.warning("alarm disarmed", metadata: ["alarm": "\(alarm.alarm.name)", "from": "\(String(alarm.memberID, radix: 16))"])
+        case nil:
+            break
+        }
+        return response
+    }
+
+    /// Replaces the alarms with those a snapshot recorded.
+    func restoreAlarms(_ restored: [AlarmMember]) {
+        lock.withLock { alarms = AlarmSet(restored) }
+    }
+
+    /// The active alarms of `type` (every type for `.none`), as an Alarm GET lists them.
+    func activeAlarms(_ type: AlarmType = .none) -> [AlarmMember] {
+        lock.withLock { alarms.list(type) }
     }
 
     /// Keys move between leases as the write's events say (see `Lessor.trackAttachments`).

@@ -102,6 +102,9 @@ final class PeerLink: RaftLoopDelegate, PeerTransportHandler, @unchecked Sendabl
                 guard payload.count == 8 else { throw LogRecoveryError("expected an 8-byte member ID") }
                 let id = payload.reduce(0) { $0 << 8 | UInt64($1) }
                 reply(.success([server.stateMachine.members.wasRemoved(id) ? 1 : 0]))
+            case .hashKV:
+                let request = try HashKVRequest(protobuf: payload[...])
+                reply(Self.peerReply(server.memberHashKV(at: request.revision)))
             }
         } catch {
             reply(.failure("undecodable \(kind) request: \(error)"))
@@ -127,6 +130,8 @@ enum PeerRequestKind: UInt8, CustomStringConvertible {
     case promoteMember = 4
     /// Whether the member ID in the payload (8 bytes, big-endian) was removed: one byte, 1 if so.
     case removalCheck = 5
+    /// The member's HashKV for the corruption checks (`HashKVRequest` → `HashKVResponse`).
+    case hashKV = 6
 
     var description: String {
         switch self {
@@ -135,6 +140,7 @@ enum PeerRequestKind: UInt8, CustomStringConvertible {
         case .leaseTimeToLive: return "lease time-to-live"
         case .promoteMember: return "member promotion"
         case .removalCheck: return "removal check"
+        case .hashKV: return "hash kv"
         }
     }
 }

@@ -28,6 +28,14 @@ public struct ServerConfiguration: Sendable {
     public var snapshotCount: UInt64
     /// How often idle watchers that asked for progress notifications are told the revision.
     public var watchProgressNotifyIntervalMs: Int
+    /// `--quota-backend-bytes` as given (see `BackendQuota`).
+    public var quotaBackendBytes: Int64
+    /// nil: no automatic compaction.
+    public var autoCompaction: AutoCompactionPolicy?
+    /// `--experimental-initial-corrupt-check`.
+    public var initialCorruptCheck: Bool
+    /// `--experimental-corrupt-check-time`; nil: no periodic corruption check.
+    public var corruptCheckInterval: TimeAmount?
     public var logLevel: Logger.Level
     public var logger: LoggerKind
     public var logToStdout: Bool
@@ -138,7 +146,14 @@ extension ServerConfiguration {
         case let other: throw ConfigurationError("--log-outputs \(other): only default, stderr or stdout are supported")
         }
 
-        try Self.validateCompaction(mode: flags.value("auto-compaction-mode"), retention: flags.value("auto-compaction-retention"))
+        quotaBackendBytes = Int64(flags.value("quota-backend-bytes"))!
+        var quotaWarnings: [String] = []
+        if quotaBackendBytes > BackendQuota.maxRecommendedBytes {
+            quotaWarnings.append("quota exceeds the maximum value (quota-size-bytes \(quotaBackendBytes), quota-maximum-size-bytes \(BackendQuota.maxRecommendedBytes))")
+        }
+        autoCompaction = try AutoCompactionPolicy.parse(mode: flags.value("auto-compaction-mode"), retention: flags.value("auto-compaction-retention"))
+        initialCorruptCheck = FlagParser.parseBool(flags.value("experimental-initial-corrupt-check")) ?? false
+        corruptCheckInterval = try Self.parseCorruptCheckTime(flags.value("experimental-corrupt-check-time"))
         if FlagParser.parseBool(flags.value("enable-v2")) == true {
             throw ConfigurationError("--enable-v2: the v2 API is not served by swift-etcd")
         }
@@ -146,7 +161,7 @@ extension ServerConfiguration {
         acceptedButInactive = FlagTable.all
             .filter { $0.support == .accepted && flags.isSet($0.name) }
             .map(\.name)
-        warnings = flags.warnings + progressInterval.warnings
+        warnings = flags.warnings + progressInterval.warnings + quotaWarnings
     }
 
     /// etcd keeps its 10-minute default for 0 or a negative interval, and raises anything below
@@ -179,18 +194,12 @@ extension ServerConfiguration {
         return members
     }
 
-    private static func validateCompaction(mode: String, retention: String) throws {
-        switch mode {
-        case "periodic":
-            guard Int64(retention) != nil || GoDuration.seconds(retention) != nil else {
-                throw ConfigurationError("invalid auto-compaction-retention \"\(retention)\" (expected hours or a duration like 30m)")
-            }
-        case "revision":
-            guard Int64(retention) != nil else {
-                throw ConfigurationError("invalid auto-compaction-retention \"\(retention)\" (expected a revision count)")
-            }
-        default:
-            throw ConfigurationError("unknown auto-compaction-mode \"\(mode)\" (expected periodic or revision)")
+    /// A Go duration; 0 turns the check off. etcd would take a negative one as "check
+    /// continuously"; swift-etcd refuses it.
+    private static func parseCorruptCheckTime(_ text: String) throws -> TimeAmount? {
+        guard let seconds = GoDuration.seconds(text) else {
+            throw ConfigurationError("invalid value \"\(text)\" for flag -experimental-corrupt-check-time: parse error")
         }
+        return seconds == 0 ? nil : .nanoseconds(Int64((seconds * 1e9).rounded()))
     }
 }

@@ -6,7 +6,9 @@ public enum SwiftEtcdVersion {
 extension ServerConfiguration {
     /// `--help` text, generated from the flag table so it never drifts from what is parsed.
     public static var usage: String {
-        var lines = ["Usage: swift-etcd [flags]", "", "Flags (each also settable as ETCD_<NAME> in the environment):"]
+        var lines = ["Usage: swift-etcd [flags]",
+                     "       swift-etcd snapshot restore|status <file> ...   (backup files; swift-etcd snapshot --help)",
+                     "", "Flags (each also settable as ETCD_<NAME> in the environment):"]
         for spec in FlagTable.all {
             let note = spec.support == .accepted ? " (accepted; no effect yet)" : ""
             let defaultText = spec.defaultValue.isEmpty ? "" : " (default \(spec.defaultValue))"

@@ -14,13 +14,17 @@ struct AppliedStateSnapshot: Hashable {
     var membership: MembershipState
     /// The store and the leases, or nil for an empty store (a new cluster's first snapshot).
     var store: (store: [UInt8], leases: [UInt8])?
+    /// The active alarms: members must refuse the same writes after a restore.
+    var alarms: [AlarmMember] = []
 
     static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.membership == rhs.membership && lhs.store?.store == rhs.store?.store && lhs.store?.leases == rhs.store?.leases
+            && lhs.alarms == rhs.alarms
     }
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(membership)
+        hasher.combine(alarms)
         hasher.combine(store?.store)
         hasher.combine(store?.leases)
     }
@@ -33,6 +37,7 @@ struct AppliedStateSnapshot: Hashable {
         case removed = 2
         case store = 3
         case leases = 4
+        case alarms = 5
     }
 
     func encoded() -> [UInt8] {
@@ -46,12 +51,18 @@ struct AppliedStateSnapshot: Hashable {
             append(.store, store.store, to: &bytes)
             append(.leases, store.leases, to: &bytes)
         }
+        if !alarms.isEmpty {
+            var list = AlarmResponse()
+            list.alarms = alarms
+            append(.alarms, list.protobuf(), to: &bytes)
+        }
         return bytes
     }
 
-    init(membership: MembershipState, store: (store: [UInt8], leases: [UInt8])? = nil) {
+    init(membership: MembershipState, store: (store: [UInt8], leases: [UInt8])? = nil, alarms: [AlarmMember] = []) {
         self.membership = membership
         self.store = store
+        self.alarms = alarms
     }
 
     init(decoding bytes: [UInt8]) throws {
@@ -86,6 +97,8 @@ struct AppliedStateSnapshot: Hashable {
                 storeBytes = Array(body)
             case .leases?:
                 leaseBytes = Array(body)
+            case .alarms?:
+                alarms = try AlarmResponse(protobuf: body).alarms
             case nil:
                 throw LogRecoveryError("snapshot data has unknown section \(tag)")
             }

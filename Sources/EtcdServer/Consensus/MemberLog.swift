@@ -5,8 +5,10 @@ import WAL
 /// How a member without a data directory starts its log.
 enum LogStart {
     /// A founding member of a new cluster: every founding member writes the same first snapshot
-    /// (term 1, index 1) naming all of them, so they start with identical logs.
-    case newCluster(LogIdentity, members: [Member])
+    /// (term 1, index 1) naming all of them, so they start with identical logs. `store` is the
+    /// store and leases the cluster starts with: none for a new cluster, a backup's for one
+    /// restored with `swift-etcd snapshot restore`.
+    case newCluster(LogIdentity, members: [Member], store: (store: [UInt8], leases: [UInt8])? = nil)
     /// A member added to a running cluster: it starts empty, and the leader sends it a snapshot
     /// and the log after it. `members` is the membership the cluster reported, which the member
     /// talks to until that snapshot replaces it.
@@ -39,8 +41,8 @@ struct MemberLog {
 
         guard try WAL.exists(dataDirectory: dataDirectory, fileSystem: fileSystem) else {
             switch try start() {
-            case .newCluster(let identity, let members):
-                let state = AppliedStateSnapshot(membership: MembershipState(members: members))
+            case .newCluster(let identity, let members, let store):
+                let state = AppliedStateSnapshot(membership: MembershipState(members: members), store: store)
                 let bootstrap = Snapshot.bootstrap(state.membership.confState, data: state.encoded())
                 let hardState = HardState(term: bootstrap.metadata.term, vote: 0, commit: bootstrap.metadata.index)
                 let wal = try WAL.create(dataDirectory: dataDirectory, metadata: identity.encoded(), fileSystem: fileSystem, options: options)

@@ -9,7 +9,7 @@ struct Proposal: Hashable {
     var command: Command
 
     private enum Kind: UInt8 {
-        case put = 1, deleteRange = 2, txn = 3, compact = 4, leaseGrant = 5, leaseRevoke = 6, publishMember = 7
+        case put = 1, deleteRange = 2, txn = 3, compact = 4, leaseGrant = 5, leaseRevoke = 6, publishMember = 7, alarm = 8
     }
 
     func encoded() -> [UInt8] {
@@ -22,6 +22,7 @@ struct Proposal: Hashable {
         case .leaseGrant(let request): (kind, payload) = (.leaseGrant, request.protobuf())
         case .leaseRevoke(let request): (kind, payload) = (.leaseRevoke, request.protobuf())
         case .publishMember(let member): (kind, payload) = (.publishMember, member.protobuf())
+        case .alarm(let request): (kind, payload) = (.alarm, request.protobuf())
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(9 + payload.count)
@@ -52,6 +53,7 @@ struct Proposal: Hashable {
         case .leaseGrant?: command = .leaseGrant(try LeaseGrantRequest(protobuf: payload))
         case .leaseRevoke?: command = .leaseRevoke(try LeaseRevokeRequest(protobuf: payload))
         case .publishMember?: command = .publishMember(try Member(protobuf: payload))
+        case .alarm?: command = .alarm(try AlarmRequest(protobuf: payload))
         case nil: throw DecodingError(description: "log entry has unknown command kind \(bytes[8])")
         }
     }

@@ -116,6 +116,7 @@ extension RaftLoop {
         do {
             let state = try AppliedStateSnapshot(decoding: snapshot.data)
             stateMachine.members.restore(state.membership)
+            stateMachine.restoreAlarms(state.alarms)
             if let sections = state.store {
                 try stateMachine.restore(store: sections.store, leases: sections.leases, appliedIndex: snapshot.metadata.index)
             } else {
@@ -138,7 +139,8 @@ extension RaftLoop {
     func saveSnapshot(at index: UInt64, confState: ConfState) {
         let commit = Stopwatch()
         let sections = stateMachine.snapshotSections()
-        let state = AppliedStateSnapshot(membership: stateMachine.members.snapshot, store: sections)
+        let state = AppliedStateSnapshot(membership: stateMachine.members.snapshot, store: sections,
+                                         alarms: stateMachine.activeAlarms())
         do {
             // Memory keeps the metadata only; `send` reads the data back for a follower.
             let metadata = try log.storage.createSnapshot(at: index, confState: confState, data: []).metadata
@@ -146,12 +148,17 @@ extension RaftLoop {
             try log.snapshotter.save(snapshot)
             try log.wal.saveSnapshotMarker(SnapshotMarker(snapshot.metadata))
             try log.wal.sync()
-            try log.wal.releaseTo(index)
             if index > Self.catchUpEntries + log.storage.firstIndex {
                 try log.storage.compact(through: index - Self.catchUpEntries)
             }
         } catch {
             stop("cannot save a snapshot", index: index, error: error)
+        }
+        do {
+            try log.wal.releaseTo(index)
+        } catch {
+            // The snapshot is durable; segments left behind cost disk space, not correctness.
+            logger.warning("cannot remove WAL segments a snapshot covers", metadata: ["index": "\(index)", "error": "\(error)"])
         }
         snapshotIndex = index
         metrics.backendCommitDuration.record(commit.seconds)

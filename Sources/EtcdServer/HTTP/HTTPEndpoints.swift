@@ -1,54 +1,42 @@
 import GRPCTransport
 
-/// The plain HTTP/1.1 side of the client port: `/health`, `/version`, `/metrics`.
-final class HTTPEndpoints: HTTP1Handler, @unchecked Sendable {
-    // Holds only the server, which is itself safe to share.
+/// The plain HTTP/1.1 side of the client port, routed as etcd's HTTP mux routes it: `/health`
+/// (etcd 3.4), `/livez` and `/readyz` (etcd 3.5), `/version`, `/metrics`.
+final class HTTPEndpoints: HTTP1Handler, Sendable {
     private let server: EtcdServer
+    private let health: HealthEndpoint
+    private let probes: [ProbeEndpoint]
 
     init(server: EtcdServer) {
         self.server = server
+        let checks = HealthChecks(server: server)
+        health = HealthEndpoint(checks: checks, metrics: server.metrics, logger: server.logger)
+        probes = [.livez(checks, logger: server.logger), .readyz(checks, logger: server.logger)]
     }
 
     func handle(_ request: HTTP1Request, respond: @escaping (HTTP1Response) -> Void) {
+        let query = HTTPQuery(request.query)
+        // As Go's mux: an unknown path is 404 whatever the method; a known one takes only GET.
         switch request.path {
         case "/health":
-            guard request.method == "GET" else { return respond(Self.methodNotAllowed) }
-            // As etcd 3.4: healthy when a leader is known and a linearizable read goes through
-            // (no alarm can be raised yet).
-            guard server.hasLeader else { return respond(Self.unhealthy) }
-            server.raftLoop.read { result in
-                respond(result.isSuccess ? Self.json(200, "{\"health\":\"true\"}") : Self.unhealthy)
-            }
+            guard request.method == "GET" else { return respond(HTTPReplies.methodNotAllowed) }
+            health.handle(query, respond: respond)
         case "/version":
-            guard request.method == "GET" else { return respond(Self.methodNotAllowed) }
-            respond(Self.json(200, "{\"etcdserver\":\"\(EtcdServer.serverVersion)\",\"etcdcluster\":\"\(EtcdServer.clusterVersion)\"}"))
+            guard request.method == "GET" else { return respond(HTTPReplies.methodNotAllowed) }
+            respond(HTTPReplies.json(200, "{\"etcdserver\":\"\(EtcdServer.serverVersion)\",\"etcdcluster\":\"\(EtcdServer.clusterVersion)\"}"))
         case "/metrics":
-            guard request.method == "GET" else { return respond(Self.methodNotAllowed) }
+            guard request.method == "GET" else { return respond(HTTPReplies.methodNotAllowed) }
             respond(HTTP1Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                                  body: server.metrics.exposition()))
+                                  body: server.metrics.exposition(sampling: server.scrapeFigures)))
         case let path where path.hasPrefix("/v3/") || path.hasPrefix("/v3beta/"):
-            respond(Self.json(501, "{\"error\":\"the gRPC gateway is not implemented yet\",\"message\":\"the gRPC gateway is not implemented yet\",\"code\":12}"))
-        default:
-            respond(Self.text(404, "404 page not found\n"))
+            respond(HTTPReplies.json(501, "{\"error\":\"the gRPC gateway is not implemented yet\",\"message\":\"the gRPC gateway is not implemented yet\",\"code\":12}"))
+        case let path:
+            for probe in probes {
+                guard let checks = probe.checks(for: path, query: query) else { continue }
+                guard request.method == "GET" else { return respond(HTTPReplies.methodNotAllowed) }
+                return probe.run(checks, path: path, verbose: query.contains("verbose"), respond: respond)
+            }
+            respond(HTTPReplies.notFound)
         }
-    }
-
-    private static let methodNotAllowed = text(405, "Method Not Allowed\n")
-    /// etcd writes it with Go's http.Error: plain text, a newline after the JSON.
-    private static let unhealthy = text(503, "{\"health\":\"false\"}\n")
-
-    private static func json(_ status: Int, _ body: String) -> HTTP1Response {
-        HTTP1Response(status: status, headers: [("Content-Type", "application/json")], body: Array(body.utf8))
-    }
-
-    private static func text(_ status: Int, _ body: String) -> HTTP1Response {
-        HTTP1Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(body.utf8))
-    }
-}
-
-private extension Result {
-    var isSuccess: Bool {
-        if case .success = self { return true }
-        return false
     }
 }

@@ -26,14 +26,13 @@ public struct LineLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields = metadata
-        if let extra { fields.merge(extra) { $1 } }
+        if let extra = event.metadata { fields.merge(extra) { $1 } }
         let now = Self.now()
         var text = json
-            ? jsonLine(level: level, message: "\(message)", fields: fields, now: now)
-            : textLine(level: level, message: "\(message)", fields: fields, now: now)
+            ? jsonLine(level: event.level, message: "\(event.message)", fields: fields, now: now)
+            : textLine(level: event.level, message: "\(event.message)", fields: fields, now: now)
         text.append("\n")
         Self.writeAll(text, to: toStdout ? STDOUT_FILENO : STDERR_FILENO)
     }

@@ -1,46 +1,39 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import EtcdWire
 import NIOConcurrencyHelpers
 import Prometheus
-import Synchronization
 
-/// The Prometheus metrics served on `/metrics`, under the names and labels etcd uses so that
-/// existing dashboards and alerts keep working.
+/// The Prometheus metrics served on `/metrics`, with etcd 3.4's names, help texts, labels and
+/// histogram buckets, so that existing dashboards and alerts keep working.
+///
+/// Counters, histograms and the gauges etcd updates as things happen are updated by the code
+/// that sees them happen; gauges etcd computes from current state (raft indexes, sizes, the
+/// process) are sampled when /metrics is scraped (`exposition(sampling:)`).
 public final class ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
 
     let hasLeader: Gauge
     let isLeader: Gauge
     let leaderChanges: Counter
-    let proposalsCommitted: Gauge
-    let proposalsApplied: Gauge
     let proposalsPending: Gauge
     let proposalsFailed: Counter
     let keysTotal: Gauge
-    let dbTotalSize: Gauge
-    let dbTotalSizeInUse: Gauge
-    let residentMemory: Gauge
-    let openFileDescriptors: Gauge
+    /// etcd times the WAL's fsync; we time the fsync that ends each persisted batch.
+    let walFsyncDuration: ValueHistogram
+    /// etcd times bbolt's commit; our store is written when a batch is applied and saved whole
+    /// in a snapshot, so those are what this times.
+    let backendCommitDuration: ValueHistogram
+    /// Outcomes of `/health`, as etcd counts them.
+    let healthSuccess: Counter
+    let healthFailures: Counter
+
+    private let sampled: SampledGauges
     /// Every method's gRPC counters, published into the registry at each scrape. The lock also
     /// keeps concurrent scrapes from publishing the same counts twice.
     private let grpcMethods = NIOLockedValueBox([GRPCMethodCounters]())
 
-
-    /// etcd's buckets for peer round trips: 0.1 ms doubling 16 times (about 3.3 s).
-    private static let roundTripBuckets = (0..<16).map { 0.0001 * Double(1 << $0) }
-
-    /// `etcd_network_peer_round_trip_time_seconds{To="<member id>"}`.
-    func peerRoundTrip(to peer: UInt64, seconds: Double) {
-        registry.makeValueHistogram(
-            descriptor: .init(metricName: "etcd_network_peer_round_trip_time_seconds", unitName: "",
-                              helpText: "Round-Trip-Time histogram between peers"),
-            labels: [("To", String(peer, radix: 16))], buckets: Self.roundTripBuckets
-        ).record(seconds)
-    }
+    /// etcd's disk histograms: 1 ms doubling 14 times (up to 8.192 s).
+    static let diskBuckets = (0..<14).map { 0.001 * Double(1 << $0) }
+    /// etcd's buckets for peer round trips: 0.1 ms doubling 16 times (up to 3.2768 s).
+    static let roundTripBuckets = (0..<16).map { 0.0001 * Double(1 << $0) }
 
     init(serverVersion: String, clusterVersion: String, memberID: UInt64) {
         let registry = PrometheusCollectorRegistry()
@@ -51,24 +44,38 @@ public final class ServerMetrics: Sendable {
         func counter(_ name: String, _ help: String) -> Counter {
             registry.makeCounter(descriptor: .init(metricName: name, unitName: "", helpText: help))
         }
+        func histogram(_ name: String, _ help: String) -> ValueHistogram {
+            registry.makeValueHistogram(descriptor: .init(metricName: name, unitName: "", helpText: help),
+                                        buckets: Self.diskBuckets)
+        }
         hasLeader = gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.")
         isLeader = gauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.")
         leaderChanges = counter("etcd_server_leader_changes_seen_total", "The number of leader changes seen.")
-        proposalsCommitted = gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.")
-        proposalsApplied = gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.")
         proposalsPending = gauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.")
         proposalsFailed = counter("etcd_server_proposals_failed_total", "The total number of failed proposals seen.")
         keysTotal = gauge("etcd_debugging_mvcc_keys_total", "Total number of keys.")
-        dbTotalSize = gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.")
-        dbTotalSizeInUse = gauge("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.")
-        residentMemory = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
-        openFileDescriptors = gauge("os_fd_used", "The number of used operating system file descriptors.")
+        walFsyncDuration = histogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.")
+        backendCommitDuration = histogram("etcd_disk_backend_commit_duration_seconds",
+                                          "The latency distributions of commit called by backend.")
+        healthSuccess = counter("etcd_server_health_success", "The total number of successful health checks")
+        healthFailures = counter("etcd_server_health_failures", "The total number of failed health checks")
+        sampled = SampledGauges(gauge)
         gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
               [("server_version", serverVersion)]).set(to: 1)
         gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
               [("cluster_version", clusterVersion)]).set(to: 1)
         gauge("etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.",
               [("server_id", String(memberID, radix: 16))]).set(to: 1)
+    }
+
+    /// `etcd_network_peer_round_trip_time_seconds{To="<member id>"}`; a series per peer, from
+    /// its first measurement on (a single member has none, as in etcd).
+    func peerRoundTrip(to peer: UInt64, seconds: Double) {
+        registry.makeValueHistogram(
+            descriptor: .init(metricName: "etcd_network_peer_round_trip_time_seconds", unitName: "",
+                              helpText: "Round-Trip-Time histogram between peers"),
+            labels: [("To", String(peer, radix: 16))], buckets: Self.roundTripBuckets
+        ).record(seconds)
     }
 
     /// The gRPC counters of one method (`grpc_server_started_total`, `grpc_server_handled_total`),
@@ -79,10 +86,9 @@ public final class ServerMetrics: Sendable {
         return counters
     }
 
-    /// The exposition text, with process figures sampled at scrape time.
-    func exposition() -> [UInt8] {
-        if let resident = ProcessStats.residentMemoryBytes() { residentMemory.set(Double(resident)) }
-        if let descriptors = ProcessStats.openFileDescriptors() { openFileDescriptors.set(Double(descriptors)) }
+    /// The exposition text, with the member's figures and the process's sampled now.
+    func exposition(sampling figures: ScrapeFigures) -> [UInt8] {
+        sampled.update(figures)
         grpcMethods.withLockedValue { methods in
             for method in methods { method.publish(to: registry) }
         }
@@ -90,138 +96,42 @@ public final class ServerMetrics: Sendable {
     }
 }
 
-/// The gRPC counters of one method: `grpc_server_started_total` and, per status code,
-/// `grpc_server_handled_total`, with the method's labels fixed.
-///
-/// A call only adds to an atomic count (no lock, no label strings, no registry lookup); the
-/// counts are moved into the Prometheus registry when /metrics is scraped. A series is
-/// registered the first time its count is non-zero, so /metrics lists the methods and codes
-/// that occurred, as before.
-final class GRPCMethodCounters: Sendable {
-    private let service: String
-    private let method: String
-    private let type: String
-    private let startedCount = AtomicCount()
-    /// Counts per status code 0 ... 16, indexed by code.
-    private let handledCounts: [AtomicCount]
-    /// Codes outside the gRPC table (not expected; labelled "Code(n)" as grpc-go prints them).
-    private let otherHandledCounts = NIOLockedValueBox([Int: Int]())
-    /// What the registry has seen so far; touched only while publishing.
-    private let published = NIOLockedValueBox(Published())
+/// The gauges etcd computes from current state rather than counting events.
+private struct SampledGauges: Sendable {
+    /// etcd sets these to the raft commit and applied indexes, despite the `_total` names.
+    let proposalsCommitted: Gauge
+    let proposalsApplied: Gauge
+    let quotaBackendBytes: Gauge
+    let dbTotalSize: Gauge
+    let dbTotalSizeInUse: Gauge
+    let isLearner: Gauge
+    let residentMemory: Gauge
+    let openFileDescriptors: Gauge
+    let fileDescriptorLimit: Gauge
 
-    private struct Published {
-        var started: (counter: Counter?, count: Int) = (nil, 0)
-        var handled: [Int: (counter: Counter, count: Int)] = [:]
+    init(_ gauge: (String, String, [(String, String)]) -> Gauge) {
+        proposalsCommitted = gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.", [])
+        proposalsApplied = gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.", [])
+        quotaBackendBytes = gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", [])
+        dbTotalSize = gauge("etcd_mvcc_db_total_size_in_bytes",
+                            "Total size of the underlying database physically allocated in bytes.", [])
+        dbTotalSizeInUse = gauge("etcd_mvcc_db_total_size_in_use_in_bytes",
+                                 "Total size of the underlying database logically in use in bytes.", [])
+        isLearner = gauge("etcd_server_is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.", [])
+        residentMemory = gauge("process_resident_memory_bytes", "Resident memory size in bytes.", [])
+        openFileDescriptors = gauge("os_fd_used", "The number of used file descriptors.", [])
+        fileDescriptorLimit = gauge("os_fd_limit", "The file descriptor limit.", [])
     }
 
-    init(service: String, method: String, type: String) {
-        self.service = service
-        self.method = method
-        self.type = type
-        handledCounts = (0 ... 16).map { _ in AtomicCount() }
-    }
-
-    /// Counts an RPC as started.
-    func started() {
-        startedCount.increment()
-    }
-
-    /// Counts an RPC as completed with a status code.
-    func handled(code: Int) {
-        if handledCounts.indices.contains(code) {
-            handledCounts[code].increment()
-        } else {
-            otherHandledCounts.withLockedValue { $0[code, default: 0] += 1 }
-        }
-    }
-
-    /// Adds what was counted since the last call to the registry's counters.
-    func publish(to registry: PrometheusCollectorRegistry) {
-        var handled: [(code: Int, count: Int)] = []
-        for (code, count) in handledCounts.enumerated() {
-            let value = count.value
-            if value > 0 { handled.append((code, value)) }
-        }
-        handled += otherHandledCounts.withLockedValue { $0.map { (code: $0.key, count: $0.value) } }
-        let started = startedCount.value
-        published.withLockedValue { published in
-            if started > published.started.count {
-                let counter = published.started.counter ?? registry.makeCounter(
-                    descriptor: .init(metricName: "grpc_server_started_total", unitName: "",
-                                      helpText: "Total number of RPCs started on the server."),
-                    labels: [("grpc_method", method), ("grpc_service", service), ("grpc_type", type)])
-                counter.increment(by: Int64(started - published.started.count))
-                published.started = (counter, started)
-            }
-            for (code, count) in handled {
-                let previous = published.handled[code]
-                guard count > previous?.count ?? 0 else { continue }
-                let counter = previous?.counter ?? registry.makeCounter(
-                    descriptor: .init(metricName: "grpc_server_handled_total", unitName: "",
-                                      helpText: "Total number of RPCs completed on the server, regardless of success or failure."),
-                    labels: [("grpc_code", GRPCStatusCode(rawValue: code)?.name ?? "Code(\(code))"),
-                             ("grpc_method", method), ("grpc_service", service), ("grpc_type", type)])
-                counter.increment(by: Int64(count - (previous?.count ?? 0)))
-                published.handled[code] = (counter, count)
-            }
-        }
-    }
-}
-
-/// A count that any thread may increment without a lock.
-final class AtomicCount: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func increment() {
-        count.wrappingAdd(1, ordering: .relaxed)
-    }
-
-    var value: Int {
-        count.load(ordering: .relaxed)
-    }
-}
-
-/// Figures about this process read from /proc.
-enum ProcessStats {
-    static func residentMemoryBytes() -> Int? {
-        guard let text = readSmallFile("/proc/self/statm") else { return nil }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    /// Entries of /proc/self/fd other than "." and "..", as a directory listing counts them.
-    static func openFileDescriptors() -> Int? {
-        guard let directory = opendir("/proc/self/fd") else { return nil }
-        defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            let isDotOrDotDot = withUnsafeBytes(of: entry.pointee.d_name) { name in
-                name[0] == UInt8(ascii: ".") && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
-            }
-            if !isDotOrDotDot {
-                count += 1
-            }
-        }
-        return count
-    }
-
-    /// The contents of a small text file (a /proc file: its size is not known in advance).
-    static func readSmallFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+    func update(_ figures: ScrapeFigures) {
+        proposalsCommitted.set(to: Double(figures.commitIndex))
+        proposalsApplied.set(to: Double(figures.appliedIndex))
+        quotaBackendBytes.set(to: Double(figures.quotaBackendBytes))
+        dbTotalSize.set(to: Double(figures.dbSize))
+        dbTotalSizeInUse.set(to: Double(figures.dbSizeInUse))
+        isLearner.set(to: figures.isLearner ? 1 : 0)
+        if let resident = ProcessStats.residentMemoryBytes() { residentMemory.set(to: Double(resident)) }
+        if let descriptors = ProcessStats.openFileDescriptors() { openFileDescriptors.set(to: Double(descriptors)) }
+        if let limit = ProcessStats.fileDescriptorLimit() { fileDescriptorLimit.set(to: Double(limit)) }
     }
 }

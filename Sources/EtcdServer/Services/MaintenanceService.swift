@@ -1,3 +1,4 @@
+import Dispatch
 import EtcdWire
 import GRPCTransport
 
@@ -10,15 +11,26 @@ struct MaintenanceService {
             "Status": unary(StatusRequest.self, StatusResponse.self) { _, _, reply in
                 reply(.success(server.status()))
             },
-            "Alarm": unary(AlarmRequest.self, AlarmResponse.self) { request, _, reply in
-                // No alarm can be raised yet (quota and corruption checks come with the
-                // persisted store), so the list is truthfully empty; changing alarms is refused.
+            "Alarm": unary(AlarmRequest.self, AlarmResponse.self) { request, context, reply in
+                // etcd 3.4 leaves the header of every Alarm response empty.
                 guard request.action == .get else {
-                    reply(.failure(.unimplemented("swift-etcd: activating or deactivating alarms is not implemented yet")))
+                    // Raising or disarming is a command, applied by every member in log order.
+                    server.propose(.alarm(request)) { result in
+                        reply(result.map { outcome in
+                            guard case .alarm(let response) = outcome else { preconditionFailure("apply answered \(outcome) to an alarm") }
+                            return response
+                        })
+                    }
                     return
                 }
-                // etcd 3.4 leaves the header of an Alarm response empty.
-                reply(.success(AlarmResponse()))
+                // etcd reads the alarms through the log; a linearizable read sees the same ones.
+                server.linearizableRead(on: context.call.eventLoop) { ready in
+                    reply(ready.map {
+                        var response = AlarmResponse()
+                        response.alarms = server.stateMachine.activeAlarms(request.alarm)
+                        return response
+                    })
+                }
             },
             "MoveLeader": unary(MoveLeaderRequest.self, MoveLeaderResponse.self) { request, _, reply in
                 guard server.isLeader else {
@@ -43,11 +55,65 @@ struct MaintenanceService {
                     })
                 }
             },
-            "Defragment": notImplemented("Maintenance.Defragment"),
-            "Hash": notImplemented("Maintenance.Hash"),
-            "HashKV": notImplemented("Maintenance.HashKV"),
-            "Snapshot": notImplemented("Maintenance.Snapshot"),
+            "Defragment": unary(DefragmentRequest.self, DefragmentResponse.self) { _, _, reply in
+                defragment(reply)
+            },
+            "Hash": unary(HashRequest.self, HashResponse.self) { _, _, reply in
+                hash(reply)
+            },
+            "HashKV": unary(HashKVRequest.self, HashKVResponse.self) { request, _, reply in
+                hashKV(at: request.revision, reply)
+            },
+            "Snapshot": { call in
+                SnapshotStream(call: call, server: server).start()
+            },
         ]
+    }
+
+    /// The store lives in memory; on disk it is a snapshot and the WAL after it. Defragmenting
+    /// saves a snapshot of the applied state now, which releases the WAL segments and older
+    /// snapshots it makes unnecessary (docs/operations.md, "Defragmentation"). etcd's answer has
+    /// no header.
+    private func defragment(_ reply: @escaping @Sendable (Result<DefragmentResponse, EtcdError>) -> Void) {
+        server.logger.info("starting defragment")
+        server.raftLoop.saveSnapshotNow { result in
+            server.logger.info("finished defragment", metadata: [
+                "db-size-bytes": "\(MemberDiskUsage.bytes(dataDirectory: server.configuration.dataDirectory))",
+            ])
+            reply(result.map { DefragmentResponse() })
+        }
+    }
+
+    /// CRC-32C over the store and lease snapshots (`StateHash`), computed off the event loop
+    /// since it is a pass over the whole store; the header names the revision hashed.
+    private func hash(_ reply: @escaping @Sendable (Result<HashResponse, EtcdError>) -> Void) {
+        DispatchQueue.global().async { [server] in
+            let state = server.stateMachine.capture()
+            var response = HashResponse()
+            response.hash = state.hash
+            response.header = server.header(revision: state.revision)
+            reply(.success(response))
+        }
+    }
+
+    /// etcd's HashKV (`MVCCStore.hashKV`): the header carries the current revision, and a
+    /// compacted or future revision fails as in etcd.
+    private func hashKV(at revision: Int64, _ reply: @escaping @Sendable (Result<HashKVResponse, EtcdError>) -> Void) {
+        DispatchQueue.global().async { [server] in
+            do {
+                // The header is built outside the state machine's lock, which it takes itself.
+                let (hashed, current) = try server.stateMachine.withStore { store in
+                    (try store.hashKV(upTo: revision), store.currentRevision)
+                }
+                var response = HashKVResponse()
+                response.hash = hashed.hash
+                response.compactRevision = hashed.compactRevision
+                response.header = server.header(revision: current)
+                reply(.success(response))
+            } catch {
+                reply(.failure(EtcdError.from(error)))
+            }
+        }
     }
 }
 
