@@ -108,6 +108,7 @@ var matrixRows = []rowSpec{
 	row("watch-fanout", "watch fan-out 10×100 watchers", "watch-fanout", 10, 100, 20000, 10000, "event", []string{"--val-size", "256"}),
 	row("watch-fanout-1k", "watch fan-out 1,000 watchers on 100 streams", "watch-latency", 10, 1000, 200000, 50000, "event",
 		[]string{"--val-size", "256", "--streams", "100"}),
+	row("lease-ka-stream-1", "lease keep-alive stream 1×1 (one stream)", "lease-keepalive", 1, 1, 20000, 8000, "keep-alive", []string{"--mode", "stream"}),
 	row("lease-ka-stream", "lease keep-alive stream 10×100", "lease-keepalive", 10, 100, 20000, 8000, "keep-alive", []string{"--mode", "stream"}),
 	row("lease-ka-once", "lease keep-alive once 10×100", "lease-keepalive", 10, 100, 20000, 8000, "keep-alive", []string{"--mode", "once"}),
 	row("lease-expiry", "lease expiry, all at once", "lease-expiry", 10, 100, 10000, 2000, "lease", []string{"--ttl", "5"}),
