@@ -69,7 +69,17 @@ public final class EtcdServer: @unchecked Sendable {
         let leases = LeaseKeeper(
             minimumTTL: configuration.minimumLeaseTTLSeconds,
             idGenerator: LeaseIDGenerator(memberID: memberID, unixMilliseconds: unixTimeMilliseconds()))
-        let members = ClusterMembers(log.snapshotState?.membership ?? MembershipState(members: log.reportedMembers))
+        var reportedMembers = log.reportedMembers
+        if log.snapshotState == nil, reportedMembers.isEmpty, configuration.initialClusterState == .existing {
+            // It joined before but stopped before the leader's first snapshot arrived, so it
+            // knows no member to talk to: it asks the cluster again.
+            let joined = try ClusterBootstrap.join(configuration, logger: logger)
+            guard joined.identity == log.identity else {
+                throw ConfigurationError("--data-dir \(configuration.dataDirectory) belongs to member \(String(log.identity.memberID, radix: 16)), but the cluster lists these peer URLs as member \(String(joined.identity.memberID, radix: 16)); remove the data dir and start again")
+            }
+            reportedMembers = joined.members
+        }
+        let members = ClusterMembers(log.snapshotState?.membership ?? MembershipState(members: reportedMembers))
         stateMachine = KVStateMachine(maxTxnOps: configuration.maxTxnOps, leases: leases, members: members, metrics: metrics, logger: logger)
         stateMachine.restoreAlarms(log.snapshotState?.alarms ?? [])
         if let sections = log.snapshotState?.store {

@@ -18,7 +18,8 @@ enum ClusterBootstrap {
             ])
             return .newCluster(identity, members: members)
         case .existing:
-            return try join(configuration, logger: logger)
+            let joined = try join(configuration, logger: logger)
+            return .join(joined.identity, members: joined.members)
         }
     }
 
@@ -36,7 +37,7 @@ enum ClusterBootstrap {
 
     /// A member added with `member add` asks the running members (the others in
     /// `--initial-cluster`) for the membership, and finds itself in it by its peer URLs.
-    private static func join(_ configuration: ServerConfiguration, logger: Logger) throws -> LogStart {
+    static func join(_ configuration: ServerConfiguration, logger: Logger) throws -> (identity: LogIdentity, members: [Member]) {
         let ownURLs = Set(configuration.initialAdvertisePeerURLs.map(\.description))
         let others = configuration.initialCluster.filter { $0.name != configuration.name }.flatMap(\.peerURLs)
         guard !others.isEmpty else {
@@ -62,7 +63,7 @@ enum ClusterBootstrap {
             logger.info("joining an existing cluster", metadata: [
                 "cluster-id": "\(String(clusterID, radix: 16))", "member-id": "\(String(own.id, radix: 16))", "asked": "\(url)",
             ])
-            return .join(LogIdentity(memberID: own.id, clusterID: clusterID), members: response.members)
+            return (LogIdentity(memberID: own.id, clusterID: clusterID), response.members)
         }
         throw ConfigurationError("cannot fetch the cluster's members from any peer in --initial-cluster: \(failures.joined(separator: "; "))")
     }
