@@ -7,7 +7,8 @@ import PackageDescription
 //   EtcdWire ─ Lease ───────────────┼─ EtcdServer ─ swift-etcd
 //   Raft ─ WAL ─────────────────────┤
 //   PeerTransport ──────────────────┘
-// EtcdWire, MVCC, Watch, Lease and Raft are pure (no I/O, no clock); WAL touches files only
+//   Checksum (CRC-32C) under MVCC, Lease and WAL.
+// EtcdWire, Checksum, MVCC, Watch, Lease and Raft are pure (no I/O, no clock); WAL touches files only
 // through a small file-system interface; only GRPCTransport (C and sockets) and PeerTransport
 // (sockets, between members) do network I/O.
 let package = Package(
@@ -28,11 +29,12 @@ let package = Package(
             providers: [.apt(["libnghttp2-dev"])]
         ),
         .target(name: "EtcdWire"),
-        .target(name: "MVCC", dependencies: ["EtcdWire"]),
+        .target(name: "Checksum"),
+        .target(name: "MVCC", dependencies: ["EtcdWire", "Checksum"]),
         .target(name: "Raft"),
-        .target(name: "WAL", dependencies: ["Raft"]),
+        .target(name: "WAL", dependencies: ["Raft", "Checksum"]),
         .target(name: "Watch", dependencies: ["MVCC", "EtcdWire"]),
-        .target(name: "Lease", dependencies: ["EtcdWire"]),
+        .target(name: "Lease", dependencies: ["EtcdWire", "Checksum"]),
         .target(
             name: "GRPCTransport",
             dependencies: [
@@ -66,11 +68,11 @@ let package = Package(
         ),
         .executableTarget(name: "swift-etcd", dependencies: ["EtcdServer"]),
         .testTarget(name: "EtcdWireTests", dependencies: ["EtcdWire"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "EtcdWire"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "EtcdWire", "Checksum"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
-        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft"]),
+        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Checksum"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MVCC", "EtcdWire"]),
-        .testTarget(name: "LeaseTests", dependencies: ["Lease", "EtcdWire"]),
+        .testTarget(name: "LeaseTests", dependencies: ["Lease", "EtcdWire", "Checksum"]),
         .testTarget(
             name: "GRPCTransportTests",
             dependencies: [

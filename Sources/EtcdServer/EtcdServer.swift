@@ -249,19 +249,18 @@ public final class EtcdServer: @unchecked Sendable {
         raftLoop.propose(command, completion: completion)
     }
 
-    var hasLeader: Bool { raftLoop.figures.leader != 0 }
+    var hasLeader: Bool { raftLoop.leader != 0 }
 
-    var leaderID: UInt64 { raftLoop.figures.leader }
+    var leaderID: UInt64 { raftLoop.leader }
 
-    var isLeader: Bool { raftLoop.figures.leader == memberID }
+    var isLeader: Bool { raftLoop.leader == memberID }
 
     var isLearner: Bool { learnerFlag.load(ordering: .relaxed) }
 
     /// Runs `body` on `eventLoop` once a linearizable read may be served from the applied state:
     /// at once on a member that is the only voter and leads, after a ReadIndex round otherwise.
     func linearizableRead(on eventLoop: EventLoop, _ body: @escaping @Sendable (Result<Void, EtcdError>) -> Void) {
-        let figures = raftLoop.figures
-        if figures.isOnlyVoter, figures.leader == memberID {
+        if raftLoop.readsLocally {
             body(.success(()))
             return
         }

@@ -6,13 +6,13 @@ import NIOPosix
 /// The peer port of a member: carries opaque raft messages, snapshots and requests between the
 /// members of one cluster (docs/peer-protocol.md). It knows nothing of Raft.
 ///
-/// Outbound: one `PeerLink` per peer (the message channel), plus a connection per snapshot.
+/// Outbound: one `OutboundPeerLink` per peer (the message channel), plus a connection per snapshot.
 /// Inbound: whatever other members dial, checked against the cluster ID, our member ID and the
 /// current peers. Shared state (links, listeners, uploads) is under one lock; each connection
 /// runs on its own event loop.
 public final class PeerTransport: Sendable {
     private struct State {
-        var links: [UInt64: PeerLink] = [:]
+        var links: [UInt64: OutboundPeerLink] = [:]
         var listeners: [Channel] = []
         var uploads: [UInt64: SnapshotUpload] = [:]
         var lastUploadID: UInt64 = 0
@@ -98,14 +98,14 @@ public final class PeerTransport: Sendable {
             }
         }
         let (added, removed, kept) = state.withLockedValue { state in
-            var added: [PeerLink] = []
-            var kept: [(PeerLink, [PeerURL])] = []
-            guard !state.isShutDown else { return (added, [PeerLink](), kept) }
+            var added: [OutboundPeerLink] = []
+            var kept: [(OutboundPeerLink, [PeerURL])] = []
+            guard !state.isShutDown else { return (added, [OutboundPeerLink](), kept) }
             for (id, urls) in parsed {
                 if let link = state.links[id] {
                     kept.append((link, urls))
                 } else {
-                    let link = PeerLink(
+                    let link = OutboundPeerLink(
                         peerID: id, urls: urls, configuration: configuration, eventLoop: group.next(),
                         handler: handler, logger: logger
                     )

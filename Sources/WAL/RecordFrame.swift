@@ -1,3 +1,5 @@
+import Checksum
+
 /// The frame every WAL record is stored in (docs/storage-format.md, "Records"):
 ///
 ///     0  payload length N (4)   4  type (1)   5  zero (3)

@@ -1,3 +1,4 @@
+import Checksum
 import Raft
 
 /// The layout of a `.snap` file (docs/storage-format.md, "Snapshots"):

@@ -75,7 +75,8 @@ final class AppliedStateSnapshotTests: XCTestCase {
     func testAStoreSectionWithoutLeasesIsRefused() {
         let machine = stateMachine()
         _ = machine.apply([put("a")], appliedIndex: 1)
-        let (store, leases) = machine.snapshotSections()
+        let sections = machine.snapshotSections()
+        let (store, leases) = (sections.store, sections.leases)
         let members = AppliedStateSnapshot(membership: membership()).encoded()  // magic, version, members, removed
 
         assertRefused(members + section(3, store), containing: "store section without a lease section")

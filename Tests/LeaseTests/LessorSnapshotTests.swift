@@ -1,3 +1,4 @@
+import Checksum
 import EtcdWire
 @testable import Lease
 import XCTest
@@ -92,7 +93,7 @@ final class LessorSnapshotTests: XCTestCase {
         func resealed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
             var bytes = Array(snapshot.dropLast(4))
             change(&bytes)
-            let crc = LeaseCRC32C.checksum(bytes[...])
+            let crc = CRC32C.update(0, bytes[...])
             return bytes + (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt32($0))) }
         }
         func message(_ bytes: [UInt8]) -> String {
@@ -108,6 +109,6 @@ final class LessorSnapshotTests: XCTestCase {
         XCTAssertTrue(message(resealed { $0[32] = 4 }).contains("ascending"))
         XCTAssertTrue(message(resealed { $0[16] = 0 }).contains("lease ID 0"))
         XCTAssertTrue(message(resealed { $0[31] = 0x40 }).contains("above the largest"))
-        XCTAssertEqual(LeaseCRC32C.checksum(Array("123456789".utf8)[...]), 0xE306_9283)
+        XCTAssertEqual(CRC32C.update(0, Array("123456789".utf8)[...]), 0xE306_9283)
     }
 }

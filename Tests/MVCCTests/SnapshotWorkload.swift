@@ -1,3 +1,4 @@
+import Checksum
 import EtcdWire
 @testable import MVCC
 

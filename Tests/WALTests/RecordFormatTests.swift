@@ -1,3 +1,4 @@
+import Checksum
 import Raft
 import XCTest
 @testable import WAL

@@ -3,12 +3,13 @@ import Lease
 import Logging
 import MVCC
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// The applied state of the member: the MVCC store, the leases and the member list, changed only
 /// by applying the log on the apply loop and read by event loops. One lock guards the store;
 /// writers hold it for a whole batch.
 final class KVStateMachine: @unchecked Sendable {
-    // `store`, `appliedIndex` and `term` are guarded by `lock`; `executor` is immutable.
+    // `store` and `appliedIndex` are guarded by `lock`; `executor` is immutable.
     private let lock = NIOLock()
     /// Replaced only by `restore` (a snapshot from the leader, or at startup).
     private var store = MVCCStore()
@@ -27,13 +28,14 @@ final class KVStateMachine: @unchecked Sendable {
     private var alarms = AlarmSet()
     private let logger: Logger
 
-    private var term: UInt64 = 0
+    /// Read for every response header, so an atomic rather than under the store's lock.
+    private let term = Atomic<UInt64>(0)
 
     /// The Raft term the consensus loop last published, for response headers.
-    var raftTerm: UInt64 { lock.withLock { term } }
+    var raftTerm: UInt64 { term.load(ordering: .relaxed) }
 
     func setRaftTerm(_ newTerm: UInt64) {
-        lock.withLock { term = newTerm }
+        term.store(newTerm, ordering: .relaxed)
     }
 
     init(maxTxnOps: Int, leases: LeaseKeeper, members: ClusterMembers, metrics: ServerMetrics,
@@ -156,9 +158,10 @@ final class KVStateMachine: @unchecked Sendable {
 
     // MARK: - Snapshots
 
-    /// The store and the leases as snapshot sections, at the applied index.
-    func snapshotSections() -> (store: [UInt8], leases: [UInt8]) {
-        lock.withLock { (store.snapshotBytes(), leases.snapshotBytes()) }
+    /// The store and the leases as snapshot sections, at the applied index (see `capture`).
+    func snapshotSections() -> StoreSections {
+        let state = capture()
+        return StoreSections(store: state.store, leases: state.leases)
     }
 
     /// Replaces the store and the leases with a snapshot's, applied through `appliedIndex`.
@@ -191,7 +194,7 @@ final class KVStateMachine: @unchecked Sendable {
 
     func figures() -> Figures {
         lock.withLock {
-            Figures(revision: store.currentRevision, appliedIndex: appliedIndex, raftTerm: term,
+            Figures(revision: store.currentRevision, appliedIndex: appliedIndex, raftTerm: raftTerm,
                     storeBytes: Int64(store.approximateBytes))
         }
     }

@@ -6,19 +6,11 @@ public enum MemberIdentity {
         var bytes: [UInt8] = []
         for url in peerURLs.sorted() { bytes.append(contentsOf: Array(url.utf8)) }
         bytes.append(contentsOf: Array(clusterToken.utf8))
-        return firstWord(SHA1.digest(bytes))
+        return BigEndian.word(SHA1.digest(bytes))
     }
 
     /// First 8 bytes of SHA-1 over the sorted member IDs, each as 8 big-endian bytes.
     public static func clusterID(memberIDs: [UInt64]) -> UInt64 {
-        var bytes: [UInt8] = []
-        for id in memberIDs.sorted() {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: id >> UInt64(shift))) }
-        }
-        return firstWord(SHA1.digest(bytes))
-    }
-
-    private static func firstWord(_ digest: [UInt8]) -> UInt64 {
-        digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        BigEndian.word(SHA1.digest(memberIDs.sorted().flatMap(BigEndian.bytes)))
     }
 }

@@ -11,7 +11,7 @@ struct MembershipChange: Hashable {
     var member: Member
 
     var confChange: ConfChange {
-        var context: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: requestID >> (56 - 8 * UInt64($0))) }
+        var context = BigEndian.bytes(requestID)
         context.append(contentsOf: member.protobuf())
         return ConfChange(kind: kind, nodeID: member.id, context: context)
     }
@@ -26,7 +26,7 @@ struct MembershipChange: Hashable {
         guard change.context.count >= 8 else {
             throw LogRecoveryError("membership change for \(String(change.nodeID, radix: 16)) has a context of \(change.context.count) bytes")
         }
-        requestID = change.context[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        requestID = BigEndian.word(change.context)
         kind = change.kind
         member = try Member(protobuf: change.context[8...])
         member.id = change.nodeID

@@ -100,7 +100,7 @@ final class PeerLink: RaftLoopDelegate, PeerTransportHandler, @unchecked Sendabl
                 server.promoteMemberAsLeader(request.id) { reply(Self.peerReply($0)) }
             case .removalCheck:
                 guard payload.count == 8 else { throw LogRecoveryError("expected an 8-byte member ID") }
-                let id = payload.reduce(0) { $0 << 8 | UInt64($1) }
+                let id = BigEndian.word(payload)
                 reply(.success([server.stateMachine.members.wasRemoved(id) ? 1 : 0]))
             case .hashKV:
                 let request = try HashKVRequest(protobuf: payload[...])

@@ -35,7 +35,7 @@ final class RemovalWatch: @unchecked Sendable {
         missedChecks = server.hasLeader ? 0 : missedChecks + 1
         guard missedChecks >= Self.leaderlessChecks, !asking else { return }
         let id = server.memberID
-        let payload: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: id >> (56 - 8 * UInt64($0))) }
+        let payload = BigEndian.bytes(id)
         let urls = server.stateMachine.members.members.filter { $0.id != id }.flatMap(\.peerURLs)
         guard !urls.isEmpty else { return }
         asking = true

@@ -13,21 +13,9 @@ import EtcdWire
 struct AppliedStateSnapshot: Hashable {
     var membership: MembershipState
     /// The store and the leases, or nil for an empty store (a new cluster's first snapshot).
-    var store: (store: [UInt8], leases: [UInt8])?
+    var store: StoreSections?
     /// The active alarms: members must refuse the same writes after a restore.
     var alarms: [AlarmMember] = []
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.membership == rhs.membership && lhs.store?.store == rhs.store?.store && lhs.store?.leases == rhs.store?.leases
-            && lhs.alarms == rhs.alarms
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(membership)
-        hasher.combine(alarms)
-        hasher.combine(store?.store)
-        hasher.combine(store?.leases)
-    }
 
     private static let magic: [UInt8] = Array("SEAS".utf8)
     private static let version: UInt8 = 1
@@ -46,7 +34,7 @@ struct AppliedStateSnapshot: Hashable {
         var list = MemberListResponse()
         list.members = membership.members.values.sorted { $0.id < $1.id }
         append(.members, list.protobuf(), to: &bytes)
-        append(.removed, membership.removed.sorted().flatMap(Self.bigEndian), to: &bytes)
+        append(.removed, membership.removed.sorted().flatMap(BigEndian.bytes), to: &bytes)
         if let store {
             append(.store, store.store, to: &bytes)
             append(.leases, store.leases, to: &bytes)
@@ -59,7 +47,7 @@ struct AppliedStateSnapshot: Hashable {
         return bytes
     }
 
-    init(membership: MembershipState, store: (store: [UInt8], leases: [UInt8])? = nil, alarms: [AlarmMember] = []) {
+    init(membership: MembershipState, store: StoreSections? = nil, alarms: [AlarmMember] = []) {
         self.membership = membership
         self.store = store
         self.alarms = alarms
@@ -80,7 +68,7 @@ struct AppliedStateSnapshot: Hashable {
         while offset < bytes.count {
             guard bytes.count - offset >= 9 else { throw LogRecoveryError("snapshot data ends inside a section header at offset \(offset)") }
             let tag = bytes[offset]
-            let length = Self.readWord(bytes, at: offset + 1)
+            let length = BigEndian.word(bytes[(offset + 1)...])
             offset += 9
             guard length <= UInt64(bytes.count - offset) else {
                 throw LogRecoveryError("snapshot section \(tag) claims \(length) bytes but \(bytes.count - offset) remain")
@@ -92,7 +80,7 @@ struct AppliedStateSnapshot: Hashable {
                 members = try MemberListResponse(protobuf: body).members
             case .removed?:
                 guard body.count % 8 == 0 else { throw LogRecoveryError("removed-members section of \(body.count) bytes is not a multiple of 8") }
-                removed = Set(stride(from: body.startIndex, to: body.endIndex, by: 8).map { Self.readWord(bytes, at: $0) })
+                removed = Set(stride(from: body.startIndex, to: body.endIndex, by: 8).map { BigEndian.word(bytes[$0...]) })
             case .store?:
                 storeBytes = Array(body)
             case .leases?:
@@ -107,7 +95,7 @@ struct AppliedStateSnapshot: Hashable {
         guard let members else { throw LogRecoveryError("snapshot data has no members section") }
         membership = MembershipState(members: members, removed: removed)
         switch (storeBytes, leaseBytes) {
-        case (let store?, let leases?): self.store = (store, leases)
+        case (let store?, let leases?): self.store = StoreSections(store: store, leases: leases)
         case (nil, nil): store = nil
         default: throw LogRecoveryError("snapshot data has a store section without a lease section, or the other way round")
         }
@@ -115,15 +103,15 @@ struct AppliedStateSnapshot: Hashable {
 
     private func append(_ section: Section, _ body: [UInt8], to bytes: inout [UInt8]) {
         bytes.append(section.rawValue)
-        bytes.append(contentsOf: Self.bigEndian(UInt64(body.count)))
+        bytes.append(contentsOf: BigEndian.bytes(UInt64(body.count)))
         bytes.append(contentsOf: body)
     }
 
-    private static func bigEndian(_ word: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64($0))) }
-    }
+}
 
-    private static func readWord(_ bytes: [UInt8], at offset: Int) -> UInt64 {
-        bytes[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) }
-    }
+/// The store and the leases, each in its module's own snapshot format, taken at the same applied
+/// index.
+struct StoreSections: Hashable {
+    var store: [UInt8]
+    var leases: [UInt8]
 }

@@ -87,6 +87,6 @@ struct LinearizableReads {
     }
 
     private static func bytes(_ context: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: context >> (56 - 8 * UInt64($0))) }
+        BigEndian.bytes(context)
     }
 }

@@ -8,7 +8,7 @@ enum LogStart {
     /// (term 1, index 1) naming all of them, so they start with identical logs. `store` is the
     /// store and leases the cluster starts with: none for a new cluster, a backup's for one
     /// restored with `swift-etcd snapshot restore`.
-    case newCluster(LogIdentity, members: [Member], store: (store: [UInt8], leases: [UInt8])? = nil)
+    case newCluster(LogIdentity, members: [Member], store: StoreSections? = nil)
     /// A member added to a running cluster: it starts empty, and the leader sends it a snapshot
     /// and the log after it. `members` is the membership the cluster reported, which the member
     /// talks to until that snapshot replaces it.
@@ -95,12 +95,12 @@ struct LogIdentity: Hashable {
 
     init(decoding bytes: [UInt8]) throws {
         guard bytes.count == 16 else { throw LogRecoveryError("WAL metadata is \(bytes.count) bytes, expected 16") }
-        memberID = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-        clusterID = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        memberID = BigEndian.word(bytes)
+        clusterID = BigEndian.word(bytes[8...])
     }
 
     func encoded() -> [UInt8] {
-        [memberID, clusterID].flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64($0))) } }
+        BigEndian.bytes(memberID) + BigEndian.bytes(clusterID)
     }
 }
 

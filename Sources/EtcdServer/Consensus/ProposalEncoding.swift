@@ -26,7 +26,7 @@ struct Proposal: Hashable {
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(9 + payload.count)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: requestID >> UInt64(shift))) }
+        bytes.append(contentsOf: BigEndian.bytes(requestID))
         bytes.append(kind.rawValue)
         bytes.append(contentsOf: payload)
         return bytes
@@ -43,7 +43,7 @@ struct Proposal: Hashable {
 
     init(decoding bytes: [UInt8]) throws {
         guard bytes.count >= 9 else { throw DecodingError(description: "log entry of \(bytes.count) bytes is too short") }
-        requestID = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        requestID = BigEndian.word(bytes)
         let payload = bytes[9...]
         switch Kind(rawValue: bytes[8]) {
         case .put?: command = .put(try PutRequest(protobuf: payload))

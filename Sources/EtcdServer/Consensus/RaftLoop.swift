@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Raft
+import Synchronization
 import WAL
 
 /// What the consensus loop needs from the rest of the member: the network, and whom to tell
@@ -77,6 +78,9 @@ final class RaftLoop: @unchecked Sendable {
     let loop: EventLoop
     private let inbox = NIOLockedValueBox(Inbox())
     private let published = NIOLockedValueBox(RaftFigures())
+    // Read on requests' paths, so kept out of the figures' lock.
+    private let knownLeader = Atomic<UInt64>(0)
+    private let leadsAsOnlyVoter = Atomic<Bool>(false)
 
     private struct Inbox {
         var work: [Work] = []
@@ -152,6 +156,13 @@ final class RaftLoop: @unchecked Sendable {
     }
 
     var figures: RaftFigures { published.withLockedValue { $0 } }
+
+    /// The leader this member knows of; 0 for none.
+    var leader: UInt64 { knownLeader.load(ordering: .relaxed) }
+
+    /// This member is the only voter and leads: everything committed is applied before anyone
+    /// is answered, so a linearizable read needs no ReadIndex round.
+    var readsLocally: Bool { leadsAsOnlyVoter.load(ordering: .relaxed) }
 
     private func submit(_ work: Work, ifStopped: () -> Void) {
         let scheduleTurn: Bool? = inbox.withLockedValue { inbox in
@@ -279,8 +290,9 @@ final class RaftLoop: @unchecked Sendable {
             figures.leader = status.leader
             figures.commitIndex = status.commit
             figures.appliedIndex = status.applied
-            figures.isOnlyVoter = status.confState.voters == [memberID]
         }
+        knownLeader.store(status.leader, ordering: .relaxed)
+        leadsAsOnlyVoter.store(status.leader == memberID && status.confState.voters == [memberID], ordering: .relaxed)
         stateMachine.setRaftTerm(status.term)
     }
 
@@ -394,9 +406,6 @@ struct RaftFigures {
     var leader: UInt64 = 0
     var commitIndex: UInt64 = 0
     var appliedIndex: UInt64 = 0
-    /// This member is the only voter: everything committed is applied before anyone is
-    /// answered, so a linearizable read needs no ReadIndex round.
-    var isOnlyVoter = false
 }
 
 /// Request IDs that stay unique across restarts: the member's low bits, the start time in

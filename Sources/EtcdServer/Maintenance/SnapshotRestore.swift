@@ -53,7 +53,7 @@ struct SnapshotRestore {
         }
         try prepareDirectory(directory)
         _ = try MemberLog.open(dataDirectory: directory, maxSnapshots: configuration.maxSnapshots, maxWALs: configuration.maxWALs) {
-            .newCluster(identity, members: members, store: (contents.store, contents.leases))
+            .newCluster(identity, members: members, store: StoreSections(store: contents.store, leases: contents.leases))
         }
         return """
             restored snapshot \(path) (hash \(hex32(summary.hash)), revision \(summary.revision)) into \(directory)

@@ -10,21 +10,14 @@ struct KVService {
     var methods: [String: MethodHandler] {
         [
             "Range": unary(RangeRequest.self, RangeResponse.self) { request, context, reply in
-                let read: @Sendable (Result<Void, EtcdError>) -> Void = { ready in
-                    reply(ready.flatMap {
-                        Result { try server.stateMachine.range(request) }
-                            .mapError(EtcdError.from)
-                            .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response }
-                    })
-                }
                 // A serializable read is answered from what this member has applied; a
                 // linearizable one first makes sure that includes every acknowledged write.
                 if request.serializable {
-                    read(.success(()))
+                    reply(range(request))
                 } else if server.isLearner {
                     reply(.failure(.notSupportedForLearner))
                 } else {
-                    server.linearizableRead(on: context.call.eventLoop, read)
+                    server.linearizableRead(on: context.call.eventLoop) { ready in reply(ready.flatMap { range(request) }) }
                 }
             },
             "Put": unary(PutRequest.self, PutResponse.self) { request, context, reply in
@@ -44,13 +37,7 @@ struct KVService {
             "Txn": unary(TxnRequest.self, TxnResponse.self) { request, context, reply in
                 if KVExecutor.isReadOnly(request) {
                     // Read-only transactions are linearizable reads of the applied state, as in etcd.
-                    server.linearizableRead(on: context.call.eventLoop) { ready in
-                        reply(ready.flatMap {
-                            Result { try server.stateMachine.readOnlyTxn(request) }
-                                .mapError(EtcdError.from)
-                                .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response }
-                        })
-                    }
+                    server.linearizableRead(on: context.call.eventLoop) { ready in reply(ready.flatMap { readOnlyTxn(request) }) }
                     return
                 }
                 propose(.txn(request), size: context.requestBytes, reply: reply) { result in
@@ -67,6 +54,19 @@ struct KVService {
                 }
             },
         ]
+    }
+
+    /// Reads of the applied state, with this member's header.
+    private func range(_ request: RangeRequest) -> Result<RangeResponse, EtcdError> {
+        Result { try server.stateMachine.range(request) }
+            .mapError(EtcdError.from)
+            .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response }
+    }
+
+    private func readOnlyTxn(_ request: TxnRequest) -> Result<TxnResponse, EtcdError> {
+        Result { try server.stateMachine.readOnlyTxn(request) }
+            .mapError(EtcdError.from)
+            .map { response in var response = response; response.header = server.header(revision: response.header?.revision); return response }
     }
 
     /// Validates a write, checks its size against `--max-request-bytes`, and proposes it.

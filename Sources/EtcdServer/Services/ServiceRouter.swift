@@ -40,7 +40,7 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
             for (method, handler) in table {
                 let path = "/\(service)/\(method)"
                 routes[path] = MethodRoute(
-                    handler: handler, isStreaming: Self.streamTypes[path] != nil,
+                    handler: handler, isStreaming: Self.streamTypes[path] != nil, servesLearners: Self.learnerPaths.contains(path),
                     counters: metrics.grpcMethodCounters(service: service, method: method, type: Self.streamTypes[path] ?? "unary"))
             }
         }
@@ -58,15 +58,14 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
         }
         route.counters.started()
         let counters = route.counters
-        if !Self.learnerPaths.contains(call.path), isLearner() {
-            call.onFinish = { status in counters.handled(code: status.code) }
+        call.onFinish = { status in counters.handled(code: status.code) }
+        if !route.servesLearners, isLearner() {
             call.finish(GRPCStatus(EtcdError.notSupportedForLearner))
             return
         }
         // clientv3's WithRequireLeader (etcdctl watch uses it) asks for this in metadata.
         if call.metadataValue("hasleader") == "true" {
             guard hasLeader() else {
-                call.onFinish = { status in counters.handled(code: status.code) }
                 call.finish(GRPCStatus(EtcdError.noLeader))
                 return
             }
@@ -76,11 +75,8 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
                     monitor.forget(call)
                     counters.handled(code: status.code)
                 }
-                route.handler(call)
-                return
             }
         }
-        call.onFinish = { status in counters.handled(code: status.code) }
         route.handler(call)
     }
 
@@ -105,5 +101,6 @@ final class ServiceRouter: GRPCCallHandler, @unchecked Sendable {
 private struct MethodRoute {
     let handler: MethodHandler
     let isStreaming: Bool
+    let servesLearners: Bool
     let counters: GRPCMethodCounters
 }

@@ -1,3 +1,5 @@
+import Checksum
+
 // The lessor's applied side as bytes and back, for Raft snapshots (docs/storage-format.md,
 // "Lessor snapshots"). Only what every member agrees on is recorded: lease IDs and granted TTLs.
 // Attached keys are not: the store restored beside the lessor says which key carries which
@@ -24,7 +26,7 @@ extension Lessor {
             bytes.appendLittleEndian(id)
             bytes.appendLittleEndian(leases[id]!.ttl)
         }
-        bytes.appendLittleEndian(LeaseCRC32C.checksum(bytes[...]))
+        bytes.appendLittleEndian(CRC32C.update(0, bytes[...]))
         return bytes
     }
 
@@ -69,7 +71,7 @@ extension Lessor {
         }
         let checksumOffset = bytes.count - 4
         let stored = UInt32(truncatingIfNeeded: bytes.littleEndian(at: checksumOffset, size: 4))
-        let computed = LeaseCRC32C.checksum(bytes[..<checksumOffset])
+        let computed = CRC32C.update(0, bytes[..<checksumOffset])
         if stored != computed {
             throw LessorSnapshotError(.checksumMismatch, at: checksumOffset, "CRC-32C is \(computed), the snapshot says \(stored): the bytes are damaged")
         }

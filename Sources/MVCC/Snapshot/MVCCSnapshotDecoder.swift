@@ -1,3 +1,4 @@
+import Checksum
 import EtcdWire
 
 /// Reads a store snapshot back, checking every rule of the format (docs/storage-format.md,

@@ -1,3 +1,5 @@
+import Checksum
+
 /// Where the snapshot encoder puts its bytes. The encoder runs twice over the same code: once
 /// into a `ByteCounter`, to learn the section lengths that prefix the sections, then into a
 /// `ChunkedSnapshotWriter`, so the two passes cannot disagree about the layout.

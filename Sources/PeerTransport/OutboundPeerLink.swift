@@ -8,7 +8,7 @@ import NIOCore
 ///
 /// State lives under one lock and I/O happens outside it. Connection events arrive on
 /// `eventLoop`, which runs the connection; `send` and `request` may come from any thread.
-final class PeerLink: Sendable {
+final class OutboundPeerLink: Sendable {
     private enum QueuedFrame {
         case message([UInt8])
         case request(id: UInt64, kind: UInt8, payload: [UInt8])
@@ -48,7 +48,7 @@ final class PeerLink: Sendable {
         /// Overflow is reported once, then again only after the queue emptied.
         var overflowReported = false
         var lastLoggedFailure: String?
-        var requests = PendingRequests()
+        var requests = PendingPeerRequests()
         var pinger: RepeatedTask?
         var lastHeard = NIODeadline.now()
         /// Set when the peer was removed or the transport shut down.
@@ -291,7 +291,7 @@ final class PeerLink: Sendable {
     }
 
     private func connectionClosed(_ channel: Channel) {
-        let lost: [PendingRequests.Entry]? = state.withLockedValue { state in
+        let lost: [PendingPeerRequests.Entry]? = state.withLockedValue { state in
             guard state.connection === channel else { return nil }
             state.pinger?.cancel()
             state.pinger = nil
@@ -324,7 +324,7 @@ final class PeerLink: Sendable {
                 ? "cannot connect to peer \(memberHex(peerID)) at \(error)"
                 : "cannot connect to peer \(memberHex(peerID)): it has no usable peer URL"
         }
-        let outcome = state.withLockedValue { state -> (newOutage: Bool, logLine: Bool, waiting: [PendingRequests.Entry])? in
+        let outcome = state.withLockedValue { state -> (newOutage: Bool, logLine: Bool, waiting: [PendingPeerRequests.Entry])? in
             state.isDialling = false
             guard state.closedWith == nil else { return nil }
             let newOutage = state.outage == nil

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Requests sent to one peer and not answered yet, by request ID.
-struct PendingRequests {
+struct PendingPeerRequests {
     struct Entry {
         let promise: EventLoopPromise<[UInt8]>
         var timer: Scheduled<Void>?

@@ -1,10 +1,24 @@
-// CRC-32C (Castagnoli), the checksum of every WAL record and snapshot file.
+// CRC-32C (Castagnoli), the checksum of every WAL record and snapshot file, of the store and
+// lease snapshots, and of etcd's HashKV.
 //
 // Table-driven, eight bytes per step ("slicing by 8"): eight 256-entry tables let one step fold
 // eight input bytes into the running value with eight lookups instead of eight dependent
 // shift-and-lookup rounds, which is several times faster than the one-table loop.
 
-enum CRC32C {
+public struct CRC32C {
+    /// The checksum of everything added so far.
+    public private(set) var value: UInt32 = 0
+
+    public init() {}
+
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        value = Self.update(value, bytes)
+    }
+
+    public mutating func add(_ bytes: [UInt8]) {
+        value = Self.update(value, bytes[...])
+    }
+
     /// The reflected Castagnoli polynomial.
     static let polynomial: UInt32 = 0x82F6_3B78
 
@@ -28,7 +42,7 @@ enum CRC32C {
     }()
 
     /// Continues a checksum over more bytes: `update(update(0, a), b) == checksum(a + b)`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         tables.withUnsafeBufferPointer { table in
             var value = ~crc
             var offset = 0
@@ -54,7 +68,7 @@ enum CRC32C {
         }
     }
 
-    static func update(_ crc: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+    public static func update(_ crc: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBytes { update(crc, $0) }
     }
 }
