@@ -27,32 +27,43 @@ struct KeyIndex: Equatable {
         var version: Int64
     }
 
-    private(set) var generations = [Generation()]
+    // The current generation is held inline, the ended ones in an array that most keys leave
+    // empty (an empty array allocates nothing).
+
+    /// The generations that ended with a tombstone, oldest first.
+    private var ended: [Generation] = []
+    /// The current generation's version, creation and revisions (empty while deleted).
+    private var version: Int64 = 0
+    private var created = Revision(main: 0)
+    private var revisions = RevisionList()
+
+    /// Every generation, oldest first, the current one last.
+    var generations: [Generation] {
+        ended + [Generation(version: version, created: created, revisions: Array(revisions))]
+    }
 
     /// True when nothing is left: one empty generation.
-    var isEmpty: Bool { generations.count == 1 && generations[0].revisions.isEmpty }
+    var isEmpty: Bool { ended.isEmpty && revisions.isEmpty }
 
     /// True when the key exists at the newest revision.
-    var isLive: Bool { !generations[generations.count - 1].revisions.isEmpty }
+    var isLive: Bool { !revisions.isEmpty }
 
-    private var latestRevision: Revision? {
-        generations.last(where: { !$0.revisions.isEmpty })?.revisions.last
-    }
+    private var latestRevision: Revision? { revisions.last ?? ended.last?.revisions.last }
 
     mutating func put(_ revision: Revision) {
         if let latest = latestRevision {
             precondition(latest < revision, "key index revisions must increase")
         }
-        let last = generations.count - 1
-        if generations[last].revisions.isEmpty { generations[last].created = revision }
-        generations[last].revisions.append(revision)
-        generations[last].version += 1
+        if revisions.isEmpty { created = revision }
+        revisions.append(revision)
+        version += 1
     }
 
     mutating func tombstone(_ revision: Revision) {
         precondition(isLive, "tombstone of a key that is not live")
         put(revision)
-        generations.append(Generation())
+        ended.append(Generation(version: version, created: created, revisions: Array(revisions)))
+        startEmptyGeneration()
     }
 
     /// Takes back the newest change (`put` or `tombstone`), which must be at `revision`.
@@ -60,70 +71,91 @@ struct KeyIndex: Equatable {
     mutating func undo(_ revision: Revision, wasTombstone: Bool) {
         if wasTombstone {
             precondition(!isLive, "undo of a tombstone that is not the newest change")
-            generations.removeLast()
+            let generation = ended.removeLast()
+            if ended.isEmpty { ended = [] }
+            version = generation.version
+            created = generation.created
+            revisions = RevisionList(generation.revisions)
         }
-        let last = generations.count - 1
-        precondition(generations[last].revisions.last == revision, "undo of a change that is not the newest")
-        generations[last].revisions.removeLast()
-        generations[last].version -= 1
-        if generations[last].revisions.isEmpty { generations[last] = Generation() }
+        precondition(revisions.last == revision, "undo of a change that is not the newest")
+        revisions.removeLast()
+        version -= 1
+        if revisions.isEmpty { startEmptyGeneration() }
+    }
+
+    private mutating func startEmptyGeneration() {
+        version = 0
+        created = Revision(main: 0)
+        revisions = RevisionList()
     }
 
     /// The key as of main revision `revision`, or nil if it did not exist then.
     func lookup(at revision: Int64) -> Found? {
-        let last = generations.count - 1
-        for index in generations.indices.reversed() {
-            let generation = generations[index]
-            guard let first = generation.revisions.first else { continue }
-            // An older generation whose tombstone is at or below `revision` had ended by then.
-            if index != last, generation.revisions[generation.revisions.count - 1].main <= revision { return nil }
-            if first.main <= revision {
-                let position = generation.lastPosition(atOrBelow: revision)
-                let newerInGeneration = Int64(generation.revisions.count - 1 - position)
-                return Found(
-                    modified: generation.revisions[position],
-                    created: generation.created,
-                    version: generation.version - newerInGeneration
-                )
+        if let first = revisions.first, first.main <= revision {
+            return Self.found(at: revision, in: revisions, version: version, created: created)
+        }
+        for generation in ended.reversed() {
+            // A generation whose tombstone is at or below `revision` had ended by then.
+            if generation.revisions[generation.revisions.count - 1].main <= revision { return nil }
+            if generation.revisions[0].main <= revision {
+                return Self.found(at: revision, in: generation.revisions, version: generation.version, created: generation.created)
             }
         }
         return nil
     }
 
+    /// The newest of a generation's `revisions` at or below `revision`, which must be one.
+    private static func found<Revisions: RandomAccessCollection>(
+        at revision: Int64, in revisions: Revisions, version: Int64, created: Revision
+    ) -> Found where Revisions.Element == Revision, Revisions.Index == Int {
+        let position = lastPosition(in: revisions, atOrBelow: revision)
+        let newerInGeneration = Int64(revisions.count - 1 - position)
+        return Found(modified: revisions[position], created: created, version: version - newerInGeneration)
+    }
+
     /// Every revision still held whose main revision is in `start...end`, oldest first.
     func revisions(from start: Int64, through end: Int64) -> [Revision] {
         var found: [Revision] = []
-        for generation in generations {
-            var position = generation.lastPosition(atOrBelow: start - 1) + 1
-            while position < generation.revisions.count, generation.revisions[position].main <= end {
-                found.append(generation.revisions[position])
+        func collect<Revisions: RandomAccessCollection>(_ revisions: Revisions)
+        where Revisions.Element == Revision, Revisions.Index == Int {
+            var position = Self.lastPosition(in: revisions, atOrBelow: start - 1) + 1
+            while position < revisions.count, revisions[position].main <= end {
+                found.append(revisions[position])
                 position += 1
             }
         }
+        for generation in ended { collect(generation.revisions) }
+        collect(revisions)
         return found
     }
 
     /// Drops history at or below main revision `revision` as described on the type. Returns the
     /// revision it kept at or below `revision` (the key's value as of `revision`), if any.
     mutating func compact(at revision: Int64) -> Revision? {
-        var ended = 0
-        while ended < generations.count - 1,
-              generations[ended].revisions[generations[ended].revisions.count - 1].main <= revision {
-            ended += 1
+        var gone = 0
+        while gone < ended.count, ended[gone].revisions[ended[gone].revisions.count - 1].main <= revision {
+            gone += 1
         }
-        generations.removeFirst(ended)
-        let position = generations[0].lastPosition(atOrBelow: revision)
+        ended.removeFirst(gone)
+        if ended.isEmpty {
+            ended = []
+            let position = Self.lastPosition(in: revisions, atOrBelow: revision)
+            guard position >= 0 else { return nil }
+            revisions.removeFirst(position)
+            return revisions[0]
+        }
+        let position = Self.lastPosition(in: ended[0].revisions, atOrBelow: revision)
         guard position >= 0 else { return nil }
-        generations[0].revisions.removeFirst(position)
-        // The kept revision is a put: a generation still here ends above `revision`, if at all.
-        precondition(generations.count == 1 || generations[0].revisions.count > 1)
-        return generations[0].revisions[0]
+        ended[0].revisions.removeFirst(position)
+        // The kept revision is a put: a generation that ended is still here only if it ended above `revision`.
+        precondition(ended[0].revisions.count > 1)
+        return ended[0].revisions[0]
     }
-}
 
-extension KeyIndex.Generation {
-    /// Index of the newest revision whose main revision is `<= revision`, or -1.
-    func lastPosition(atOrBelow revision: Int64) -> Int {
+    /// Index of the newest of `revisions` whose main revision is `<= revision`, or -1.
+    private static func lastPosition<Revisions: RandomAccessCollection>(
+        in revisions: Revisions, atOrBelow revision: Int64
+    ) -> Int where Revisions.Element == Revision, Revisions.Index == Int {
         var low = 0
         var high = revisions.count
         while low < high {
@@ -139,6 +171,10 @@ extension KeyIndex {
     /// checked that they have the shape described on the type.
     init(restoring generations: [Generation]) {
         self.init()
-        self.generations = generations
+        let current = generations[generations.count - 1]
+        ended = Array(generations.dropLast())
+        version = current.version
+        created = current.created
+        revisions = RevisionList(current.revisions)
     }
 }

@@ -25,10 +25,11 @@ extension MVCCStore {
         var crc = CRC32C()
         crc.add(Array("key".utf8))
         var revisionKey = [UInt8](repeating: 0, count: 18)
-        for change in log.changes(fromMain: 0) {
-            let stored = change.revision
+        for entry in log.changes(fromMain: 0) {
+            let stored = entry.revision
             if stored.main > upTo { break }
             if stored.main <= compactMainRevision, keepsAny, !kept.contains(stored) { continue }
+            let change = entry.change
             Self.fillRevisionKey(&revisionKey, stored)
             let value: KeyValue
             if change.isTombstone {

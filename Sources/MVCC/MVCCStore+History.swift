@@ -66,9 +66,9 @@ extension MVCCStore {
                 if !add(change) { break }
             }
         } else {
-            for change in log.changes(fromMain: start) {
-                if change.revision.main > end { break }
-                if keys.contains(change.kv.key), !add(change) { break }
+            for entry in log.changes(fromMain: start) {
+                if entry.revision.main > end { break }
+                if keys.contains(entry.key), !add(entry.change) { break }
             }
         }
         return page

@@ -153,9 +153,11 @@ final class OrderedKeyMap<Value> {
         parent.keys.insert(child.keys[t - 1], at: index)
         parent.values.insert(child.values[t - 1], at: index)
         parent.children.insert(right, at: index + 1)
-        child.keys.removeSubrange((t - 1)...)
-        child.values.removeSubrange((t - 1)...)
-        if !child.isLeaf { child.children.removeSubrange(t...) }
+        // New arrays, not removeSubrange: the left half would keep the full node's capacity,
+        // and after ascending inserts (which only ever fill the rightmost node) stay half empty.
+        child.keys = Array(child.keys[..<(t - 1)])
+        child.values = Array(child.values[..<(t - 1)])
+        if !child.isLeaf { child.children = Array(child.children[..<t]) }
     }
 
     // MARK: - Removal

@@ -1,14 +1,15 @@
 /// The log held in memory: what has been persisted (by the WAL in the server, by a simulated
 /// disk in tests), kept here so the Raft core can read it back quickly.
 ///
-/// Layout: `snapshotMetadata` describes everything up to `snapshotMetadata.index` (the
-/// compaction point); `entries[0]` is the entry at `snapshotMetadata.index + 1`.
+/// Layout: `entries[0]` is the entry at `compactedIndex + 1`; the latest snapshot describes
+/// everything up to its own index, which may lie on either side of `compactedIndex`.
 /// Not thread-safe: it belongs to the one thread that drives the `RawNode`.
 public final class MemoryStorage: RaftStorage {
     private var hardState = HardState.empty
     private var latestSnapshot: Snapshot
-    /// Index and term of the last compacted entry; may be below the snapshot's index when
-    /// entries are kept behind the snapshot for slow followers.
+    /// Index and term of the last compacted entry; below the snapshot's index when entries are
+    /// kept behind the snapshot for slow followers, above it when memory was freed before the
+    /// next snapshot.
     private var compactedIndex: UInt64
     private var compactedTerm: UInt64
     private var entries: [Entry] = []
@@ -46,8 +47,18 @@ public final class MemoryStorage: RaftStorage {
         return Array(entries[start..<end]).prefix(maxBytes: maxBytes)
     }
 
+    /// Set when a follower needed a snapshot that does not exist yet (entries were compacted
+    /// beyond the latest one); the application should make one, then clear it.
+    public private(set) var needsSnapshot = false
+
     public func snapshot() throws(StorageError) -> Snapshot {
-        latestSnapshot
+        // A snapshot older than the compaction point would leave the follower short of entries
+        // that no longer exist, so ask for a newer one instead.
+        if latestSnapshot.metadata.index < compactedIndex {
+            needsSnapshot = true
+            throw .snapshotTemporarilyUnavailable
+        }
+        return latestSnapshot
     }
 
     /// Records the hard state the application has just persisted.
@@ -74,6 +85,7 @@ public final class MemoryStorage: RaftStorage {
         compactedIndex = snapshot.metadata.index
         compactedTerm = snapshot.metadata.term
         entries = []
+        needsSnapshot = false
     }
 
     /// Makes a snapshot of the application state as of `index` (which must be applied, hence
@@ -84,15 +96,16 @@ public final class MemoryStorage: RaftStorage {
         precondition(index <= lastIndex, "snapshot index \(index) beyond last index \(lastIndex)")
         let metadata = SnapshotMetadata(index: index, term: try term(at: index), confState: confState)
         latestSnapshot = Snapshot(metadata: metadata, data: data)
+        if index >= compactedIndex { needsSnapshot = false }
         return latestSnapshot
     }
 
-    /// Discards entries up to and including `index`. Only entries a snapshot already covers may
-    /// go; otherwise a follower that needs them could be sent neither entries nor a snapshot.
+    /// Discards entries up to and including `index`, which must be applied (the caller knows).
+    /// Entries beyond the latest snapshot may go too: the log is durable elsewhere (the WAL),
+    /// and a follower that needs them gets a snapshot once the application has made one (see
+    /// `needsSnapshot`).
     public func compact(through index: UInt64) throws(StorageError) {
         if index <= compactedIndex { throw .compacted }
-        precondition(index <= latestSnapshot.metadata.index,
-                     "compacting to \(index) beyond the snapshot at \(latestSnapshot.metadata.index)")
         compactedTerm = try term(at: index)
         entries.removeFirst(Int(index - compactedIndex))
         compactedIndex = index

@@ -21,6 +21,9 @@ public final class WAL {
     private var tail: DiskFile
     /// How many bytes of the tail hold records: where the next write goes.
     private var tailLength: Int
+    /// How many bytes of the tail have been written at least once (records or zeros); see
+    /// `initializeTail(through:)`.
+    private var initializedLength: Int
     /// Records saved but not yet written.
     private var pending: RecordEncoder
     /// The newest hard state saved; every new segment starts with it.
@@ -45,6 +48,7 @@ public final class WAL {
         self.segments = segments
         self.tail = tail
         self.tailLength = tailLength
+        self.initializedLength = tailLength
         self.pending = RecordEncoder(lastChecksum: lastChecksum)
         self.hardState = hardState
         self.lastIndex = lastIndex
@@ -188,6 +192,7 @@ public final class WAL {
         try checkUsable()
         do {
             if !pending.bytes.isEmpty {
+                if options.preallocatesSegments { try initializeTail(through: tailLength + pending.bytes.count) }
                 try tail.write(pending.bytes, at: tailLength)
                 try tail.syncData()
                 tailLength += pending.bytes.count
@@ -213,8 +218,27 @@ public final class WAL {
         tail = try Self.writeSegment(name, header: header.bytes, fileSystem: fileSystem, layout: layout, options: options)
         segments.append(name)
         tailLength = header.bytes.count
+        initializedLength = tailLength
         pending = RecordEncoder(lastChecksum: header.lastChecksum)
     }
+
+    /// Space reserved by fallocate reads as zeros but is marked unwritten, and an fdatasync
+    /// after the first write into it must also write that change of the file's metadata: on
+    /// ext4 a second disk write per sync (measured here: 155 µs per 2 KiB append + sync, against
+    /// 110 µs into space written before). So zeros are written ahead of the records, a step at
+    /// a time, and only every step's first sync pays for it.
+    private func initializeTail(through end: Int) throws {
+        guard end > initializedLength else { return }
+        let target = max(end, min(initializedLength + Self.initializeStep, options.segmentSizeBytes))
+        while initializedLength < target {
+            let count = min(Self.zeros.count, target - initializedLength)
+            try tail.write(count == Self.zeros.count ? Self.zeros : Array(Self.zeros[..<count]), at: initializedLength)
+            initializedLength += count
+        }
+    }
+
+    private static let initializeStep = 1 << 20
+    private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
 
     // MARK: Retention
 

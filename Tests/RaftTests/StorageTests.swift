@@ -63,6 +63,21 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(storage.initialState().confState, ConfState(voters: [1, 2]))
     }
 
+    func testCompactingBeyondTheSnapshotAsksForANewerOne() throws {
+        let storage = try compactedStorage()
+        XCTAssertEqual(try storage.snapshot().metadata.index, 3)
+        try storage.compact(through: 6)
+        XCTAssertEqual(storage.firstIndex, 7)
+        XCTAssertEqual(try storage.term(at: 6), 4)
+        XCTAssertFalse(storage.needsSnapshot, "nobody asked yet")
+        // The snapshot at 3 would leave a follower without entries 4...6.
+        XCTAssertThrowsError(try storage.snapshot()) { XCTAssertEqual($0 as? StorageError, .snapshotTemporarilyUnavailable) }
+        XCTAssertTrue(storage.needsSnapshot)
+        try storage.createSnapshot(at: 7, confState: ConfState(voters: [1]), data: [])
+        XCTAssertFalse(storage.needsSnapshot)
+        XCTAssertEqual(try storage.snapshot().metadata, SnapshotMetadata(index: 7, term: 4, confState: ConfState(voters: [1])))
+    }
+
     func testApplyingAnOlderSnapshotIsRefused() throws {
         let storage = try compactedStorage()
         XCTAssertThrowsError(try storage.applySnapshot(Snapshot(metadata: SnapshotMetadata(index: 2, term: 2)))) {

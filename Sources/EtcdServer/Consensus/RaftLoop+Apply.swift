@@ -132,6 +132,26 @@ extension RaftLoop {
         delegate?.membershipChanged()
     }
 
+    /// Between snapshots, lets go of the memory of applied entries no follower still needs,
+    /// but the last `retainedEntries`, in steps of that many. The WAL keeps them until the next
+    /// snapshot; a follower that falls further behind is sent a snapshot made for it (see
+    /// `MemoryStorage.needsSnapshot`). Entries a follower known to lag still needs stay here,
+    /// as etcd keeps every entry since the last snapshot.
+    func releaseAppliedEntries(_ status: Status) {
+        let firstKept = log.storage.firstIndex
+        guard status.applied >= firstKept + 2 * Self.retainedEntries else { return }
+        var through = status.applied - Self.retainedEntries
+        for (member, progress) in status.progress ?? [:] where member != memberID {
+            through = min(through, progress.match)
+        }
+        guard through >= firstKept else { return }
+        do {
+            try log.storage.compact(through: through)
+        } catch {
+            stop("cannot release applied entries", index: through, error: error)
+        }
+    }
+
     /// Saves the applied state as a snapshot at `index`, then lets go of what it covers: WAL
     /// segments (down to `--max-wals`) and in-memory entries but the last `catchUpEntries`.
     /// Every member does this on its own; the leader sends a snapshot only to a member that

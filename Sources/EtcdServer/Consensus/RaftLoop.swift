@@ -54,6 +54,9 @@ final class RaftLoop: @unchecked Sendable {
     /// Entries kept in memory behind a snapshot, so that a follower slightly behind gets
     /// entries rather than a whole snapshot (etcd keeps 5000).
     static let catchUpEntries: UInt64 = 5000
+    /// Applied entries kept in memory between snapshots for a member whose progress this one
+    /// does not know (all of them, on a follower that becomes leader).
+    static let retainedEntries: UInt64 = 1000
 
     // Confined to `loop`.
     let node: RawNode
@@ -284,7 +287,11 @@ final class RaftLoop: @unchecked Sendable {
         }
         let status = node.status
         for done in reads.takeReleased(applied: status.applied) { done(.success(())) }
-        if status.applied >= snapshotIndex + timing.snapshotCount { saveSnapshot(at: status.applied, confState: status.confState) }
+        if status.applied >= snapshotIndex + timing.snapshotCount || log.storage.needsSnapshot {
+            saveSnapshot(at: status.applied, confState: status.confState)
+        } else {
+            releaseAppliedEntries(status)
+        }
         published.withLockedValue { figures in
             figures.term = status.term
             figures.leader = status.leader
@@ -306,7 +313,10 @@ final class RaftLoop: @unchecked Sendable {
                 try log.wal.saveSnapshotMarker(SnapshotMarker(snapshot.metadata))
             }
             try log.wal.save(hardState: ready.hardState ?? .empty, entries: ready.entries)
-            if ready.mustSync || ready.hardState != nil {
+            // A hard state whose commit index alone moved waits for the next sync, as in etcd: a
+            // commit index lost in a crash is learnt again, and skipping its fdatasync halves
+            // the syncs of a lone write (entries, then their commit).
+            if ready.mustSync {
                 let fsync = Stopwatch()
                 try log.wal.sync()
                 metrics.walFsyncDuration.record(fsync.seconds)

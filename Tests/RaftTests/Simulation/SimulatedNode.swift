@@ -52,6 +52,7 @@ final class SimulatedNode {
     private(set) var confState: ConfState
     private(set) var pendingReady: Ready?
     private(set) var incarnation: UInt64 = 0
+    private var latestSnapshotIndex: UInt64 = 0
 
     var isUp: Bool { raw != nil }
 
@@ -71,6 +72,7 @@ final class SimulatedNode {
         stateMachine = StateMachine(snapshot: disk.snapshot)
         confState = disk.snapshot.metadata.confState
         config.applied = disk.snapshot.metadata.index
+        latestSnapshotIndex = disk.snapshot.metadata.index
         incarnation += 1
         raw = RawNode(config: config, storage: storage, random: SplitMix64(seed: id &* 7_919 &+ incarnation &* 104_729 &+ config.applied))
     }
@@ -105,6 +107,7 @@ final class SimulatedNode {
         if ready.mustSync || syncEvenIfNotRequired { disk.sync() }
         if let snapshot = ready.snapshot {
             try! storage.applySnapshot(snapshot)
+            latestSnapshotIndex = snapshot.metadata.index
         }
         storage.append(ready.entries)
         if let hardState = ready.hardState { storage.setHardState(hardState) }
@@ -125,6 +128,7 @@ final class SimulatedNode {
             try applied(.entry(entry, stateMachine))
         }
         raw.advance(ready)
+        snapshotIfAskedFor()
         return ready
     }
 
@@ -136,12 +140,37 @@ final class SimulatedNode {
 
     /// Log compaction: snapshot the applied state and drop entries up to `retain` before it.
     func compact(retain: UInt64) {
+        guard raw != nil, snapshotAppliedState() else { return }
+        dropEntries(retain: retain)
+    }
+
+    /// Drops applied entries up to `retain` before the applied index without a new snapshot, as
+    /// the server frees memory between snapshots; a follower that needs them then waits for
+    /// `snapshotIfAskedFor()`.
+    func freeMemory(retain: UInt64) {
+        guard raw != nil else { return }
+        dropEntries(retain: retain)
+    }
+
+    /// Makes the snapshot the storage asked for when a follower needed entries already dropped.
+    func snapshotIfAskedFor() {
+        if raw != nil, storage.needsSnapshot { snapshotAppliedState() }
+    }
+
+    @discardableResult
+    private func snapshotAppliedState() -> Bool {
         let index = stateMachine.appliedIndex
-        guard raw != nil, index > (try! storage.snapshot()).metadata.index, index <= storage.lastIndex else { return }
+        guard index > latestSnapshotIndex, index <= storage.lastIndex else { return false }
         let snapshot = try! storage.createSnapshot(at: index, confState: confState, data: stateMachine.encoded)
         disk.saveApplicationSnapshot(snapshot)
+        latestSnapshotIndex = index
+        return true
+    }
+
+    private func dropEntries(retain: UInt64) {
+        let index = stateMachine.appliedIndex
         let through = index > retain ? index - retain : 0
-        if through >= storage.firstIndex {
+        if through >= storage.firstIndex, through <= storage.lastIndex {
             try! storage.compact(through: through)
         }
     }

@@ -159,9 +159,15 @@ extension Simulation {
     func compact() {
         guard let node = randomUpNode() else { return }
         let retain = UInt64.random(in: 0...4, using: &random)
-        node.compact(retain: retain)
-        let (snapshotIndex, compactedIndex) = (node.stateMachine.appliedIndex, node.storage.firstIndex - 1)
-        record { "node \(node.id) snapshots at \(snapshotIndex), compacts to \(compactedIndex)" }
+        if Bool.random(using: &random) {
+            node.compact(retain: retain)
+            let (snapshotIndex, compactedIndex) = (node.stateMachine.appliedIndex, node.storage.firstIndex - 1)
+            record { "node \(node.id) snapshots at \(snapshotIndex), compacts to \(compactedIndex)" }
+        } else {
+            node.freeMemory(retain: retain)
+            let compactedIndex = node.storage.firstIndex - 1
+            record { "node \(node.id) compacts to \(compactedIndex) without a snapshot" }
+        }
     }
 
     /// Crashes a member, often one with writes in flight (so that losing them is common) or
