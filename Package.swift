@@ -28,6 +28,7 @@ let package = Package(
             pkgConfig: "libnghttp2",
             providers: [.apt(["libnghttp2-dev"])]
         ),
+        .systemLibrary(name: "CGlibcMalloc"),
         .target(name: "EtcdWire"),
         .target(name: "Checksum"),
         .target(name: "MVCC", dependencies: ["EtcdWire", "Checksum"]),
@@ -58,7 +59,7 @@ let package = Package(
         .target(
             name: "EtcdServer",
             dependencies: [
-                "EtcdWire", "MVCC", "GRPCTransport", "PeerTransport", "Raft", "WAL", "Watch", "Lease",
+                "EtcdWire", "MVCC", "GRPCTransport", "PeerTransport", "Raft", "WAL", "Watch", "Lease", "CGlibcMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,7 +95,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "EtcdServerTests", dependencies: ["EtcdServer", "EtcdWire", "MVCC", "Lease"]),
+        .testTarget(
+            name: "EtcdServerTests",
+            dependencies: [
+                "EtcdServer", "EtcdWire", "MVCC", "Lease",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -168,12 +168,14 @@ public final class EtcdServer: @unchecked Sendable {
            isLearner: { [unowned self] in isLearner }, leaderlessMonitor: leaderlessMonitor)
         let http = HTTPEndpoints(server: self)
 
+        let heapTrimmer = HeapTrimmer(loop: group.next())
         var addresses: [SocketAddress] = []
         for url in configuration.listenClientURLs {
             var portConfiguration = ClientPortConfiguration(host: url.bindHost, port: url.port)
             portConfiguration.maxReceiveMessageBytes = configuration.maxReceiveMessageBytes
             portConfiguration.maxConcurrentStreams = configuration.maxConcurrentStreams
-            let listener = ClientPortServer(configuration: portConfiguration, group: group, grpc: router, http: http, logger: logger)
+            let listener = ClientPortServer(configuration: portConfiguration, group: group, grpc: router, http: http,
+                                            logger: logger, connectionClosed: heapTrimmer.connectionClosed)
             addresses.append(try listener.start().wait())
             listeners.append(listener)
             logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: ["address": "\(url)"])

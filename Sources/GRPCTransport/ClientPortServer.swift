@@ -67,17 +67,22 @@ public final class ClientPortServer: Sendable {
     private let grpc: GRPCCallHandler
     private let http: HTTP1Handler
     private let logger: Logger
+    private let connectionClosed: @Sendable () -> Void
     private let state = NIOLockedValueBox(State())
 
+    /// `connectionClosed` is called (on the connection's event loop) after each client
+    /// connection has closed.
     public init(
         configuration: ClientPortConfiguration, group: EventLoopGroup,
-        grpc: GRPCCallHandler, http: HTTP1Handler, logger: Logger
+        grpc: GRPCCallHandler, http: HTTP1Handler, logger: Logger,
+        connectionClosed: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.group = group
         self.grpc = grpc
         self.http = http
         self.logger = logger
+        self.connectionClosed = connectionClosed
     }
 
     /// Binds and starts accepting; succeeds with the bound address (useful with port 0).
@@ -133,6 +138,7 @@ public final class ClientPortServer: Sendable {
         }
         channel.closeFuture.whenComplete { _ in
             self.state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+            self.connectionClosed()
         }
         let grpcConfiguration = configuration.grpcConnection
         let maxHTTP1BodyBytes = configuration.maxHTTP1BodyBytes

@@ -101,12 +101,13 @@ extension EtcdServer {
             reply(.failure(.memberExists))
             return
         }
-        let change = MembershipRequest(kind: request.isLearner ? .addLearner : .addVoter, member: member)
+        let added = member
+        let change = MembershipRequest(kind: request.isLearner ? .addLearner : .addVoter, member: added)
         raftLoop.changeMembership(change) { result in
             reply(result.map {
                 var response = MemberAddResponse()
                 response.header = self.membershipHeader()
-                response.member = member
+                response.member = added
                 response.members = self.stateMachine.members.members
                 return response
             })
