@@ -175,7 +175,7 @@ public final class EtcdServer: @unchecked Sendable {
             portConfiguration.maxReceiveMessageBytes = configuration.maxReceiveMessageBytes
             portConfiguration.maxConcurrentStreams = configuration.maxConcurrentStreams
             let listener = ClientPortServer(configuration: portConfiguration, group: group, grpc: router, http: http,
-                                            logger: logger, connectionClosed: heapTrimmer.connectionClosed)
+                                            logger: logger, connectionClosed: { heapTrimmer.connectionClosed() })
             addresses.append(try listener.start().wait())
             listeners.append(listener)
             logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: ["address": "\(url)"])

@@ -4,16 +4,21 @@ import EtcdWire
 extension MVCCStore {
     func applyPut(key: [UInt8], value: [UInt8], lease: Int64, at revision: Revision) -> Event {
         precondition(!key.isEmpty, "etcd keys are never empty")
-        let previous = latest(key)
+        // One descent of the index both finds what the put replaces and records the put.
+        let replaced = index.update(key, insertingIfMissing: { KeyIndex() }) { keyIndex -> KeyIndex.Found? in
+            let current = keyIndex.isLive ? keyIndex.lookup(at: .max) : nil
+            keyIndex.put(revision)
+            return current
+        }
+        let previous = replaced.map { storedKeyValue(at: $0.modified) }
         let kv = KeyValue(
             key: key,
-            createRevision: previous?.createRevision ?? revision.main,
+            createRevision: replaced?.created.main ?? revision.main,
             modRevision: revision.main,
-            version: (previous?.version ?? 0) + 1,
+            version: (replaced?.version ?? 0) + 1,
             value: value,
             lease: lease
         )
-        index.update(key, insertingIfMissing: { KeyIndex() }) { $0.put(revision) }
         log.append(StoredChange(revision: revision, kv: kv, isTombstone: false))
         if previous == nil { keyCount += 1 }
         return .put(kv, previous: previous)
@@ -61,9 +66,15 @@ extension MVCCStore {
 
     /// The key's newest key-value (an open transaction's changes included), if it is live.
     private func latest(_ key: [UInt8]) -> KeyValue? {
-        guard let keyIndex = index[key], keyIndex.isLive,
-              let found = keyIndex.lookup(at: .max),
-              let change = log.change(at: found.modified) else { return nil }
+        guard let keyIndex = index[key], keyIndex.isLive, let found = keyIndex.lookup(at: .max) else { return nil }
+        return storedKeyValue(at: found.modified)
+    }
+
+    /// The key-value the log holds at `revision`, which the index points at.
+    private func storedKeyValue(at revision: Revision) -> KeyValue {
+        guard let change = log.change(at: revision), !change.isTombstone else {
+            preconditionFailure("the index points at \(revision), which the log does not hold")
+        }
         return change.kv
     }
 }

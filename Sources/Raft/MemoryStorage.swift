@@ -74,7 +74,8 @@ public final class MemoryStorage: RaftStorage {
         precondition(first.index <= lastIndex + 1, "gap: appending \(first.index) after \(lastIndex)")
         let fresh = newEntries.drop { $0.index <= compactedIndex }
         guard let firstFresh = fresh.first else { return }
-        entries.removeSubrange(Int(firstFresh.index - compactedIndex - 1)...)
+        let replaced = Int(firstFresh.index - compactedIndex - 1)
+        if replaced < entries.count { entries.removeSubrange(replaced...) }
         entries.append(contentsOf: fresh)
     }
 

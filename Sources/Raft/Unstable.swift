@@ -37,7 +37,9 @@ struct Unstable {
     /// was overwritten while it was being persisted; the new one is still unstable, so keep it.
     mutating func markPersisted(through index: UInt64, term: UInt64) {
         guard index >= offset, self.term(at: index) == term else { return }
-        entries.removeFirst(Int(index + 1 - offset))
+        let persisted = Int(index + 1 - offset)
+        // Usually every entry is persisted at once; keeping the room saves regrowing it.
+        if persisted == entries.count { entries.removeAll(keepingCapacity: true) } else { entries.removeFirst(persisted) }
         offset = index + 1
     }
 

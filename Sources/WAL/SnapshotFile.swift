@@ -12,22 +12,20 @@ enum SnapshotFile {
     static let checksumOffset = 8
     static let checksummedFrom = 12
 
-    /// Everything before the data, with the checksum (which covers the data too) filled in; the
-    /// data is written after it separately so a large snapshot is not copied.
-    static func header(for snapshot: Snapshot) -> [UInt8] {
-        let confState = snapshot.metadata.confState
+    /// Everything before the data, with the checksum left 0: it covers the data too, so the writer
+    /// fills it in at `checksumOffset` once the data has gone by (see `Snapshotter.save`).
+    static func header(for metadata: SnapshotMetadata, dataCount: Int) -> [UInt8] {
+        let confState = metadata.confState
         var bytes = magic
         bytes.appendLittleEndian(version)
-        bytes.appendLittleEndian(UInt32(0))  // the checksum, filled in below
-        bytes.appendLittleEndian(snapshot.metadata.index)
-        bytes.appendLittleEndian(snapshot.metadata.term)
+        bytes.appendLittleEndian(UInt32(0))
+        bytes.appendLittleEndian(metadata.index)
+        bytes.appendLittleEndian(metadata.term)
         bytes.appendLittleEndian(UInt32(confState.voters.count))
         for voter in confState.voters { bytes.appendLittleEndian(voter) }
         bytes.appendLittleEndian(UInt32(confState.learners.count))
         for learner in confState.learners { bytes.appendLittleEndian(learner) }
-        bytes.appendLittleEndian(UInt64(snapshot.data.count))
-        let checksum = CRC32C.update(CRC32C.update(0, bytes[checksummedFrom...]), snapshot.data[...])
-        bytes.storeLittleEndian(checksum, at: checksumOffset)
+        bytes.appendLittleEndian(UInt64(dataCount))
         return bytes
     }
 

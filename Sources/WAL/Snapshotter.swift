@@ -1,3 +1,4 @@
+import Checksum
 import Raft
 
 /// What `Snapshotter.loadNewest` found.
@@ -44,14 +45,34 @@ public final class Snapshotter {
     /// Writes the snapshot durably, then removes the oldest snapshots beyond `maxSnapshots`.
     /// Save the snapshot before its WAL marker (see `WAL.saveSnapshotMarker`).
     public func save(_ snapshot: Snapshot) throws {
-        precondition(!snapshot.isEmpty, "the empty snapshot is never saved")
-        let name = SnapshotFileName(term: snapshot.metadata.term, index: snapshot.metadata.index)
+        try save(metadata: snapshot.metadata, dataCount: snapshot.data.count) { sink in try sink(snapshot.data) }
+    }
+
+    /// Saves a snapshot whose data `writeData` hands to its sink in order, in chunks of any size,
+    /// `dataCount` bytes in all: the data never needs to be whole in memory. The file is the same,
+    /// byte for byte, as `save(_:)` writes for the same data. If `writeData` or the file system
+    /// throws, the error is rethrown and only a temporary file is left, which `init` removes.
+    public func save(
+        metadata: SnapshotMetadata, dataCount: Int, writeData: (_ sink: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
+        precondition(metadata.index != 0, "the empty snapshot is never saved")
+        let name = SnapshotFileName(term: metadata.term, index: metadata.index)
         let path = layout.snapPath(name.description)
         let temporaryPath = path + temporaryFileSuffix
-        let header = SnapshotFile.header(for: snapshot)
+        var header = SnapshotFile.header(for: metadata, dataCount: dataCount)
         let file = try fileSystem.createFile(atPath: temporaryPath)
+        // The data goes after the header's space and the header last, once the checksum (of the
+        // header's fields after it, then the data) is known.
+        var checksum = CRC32C.update(0, header[SnapshotFile.checksummedFrom...])
+        var offset = header.count
+        try writeData { chunk in
+            try file.write(chunk, at: offset)
+            checksum = CRC32C.update(checksum, chunk[...])
+            offset += chunk.count
+        }
+        precondition(offset - header.count == dataCount, "snapshot data of \(offset - header.count) bytes, not the \(dataCount) announced")
+        header.storeLittleEndian(checksum, at: SnapshotFile.checksumOffset)
         try file.write(header, at: 0)
-        try file.write(snapshot.data, at: header.count)
         try file.syncData()
         try fileSystem.rename(atPath: temporaryPath, toPath: path)
         try fileSystem.syncDirectory(atPath: layout.snapDirectory)

@@ -287,3 +287,11 @@ final class AppliedStateSnapshotTests: XCTestCase {
         return nil
     }
 }
+
+extension KVStateMachine {
+    /// The store and the leases as snapshot sections, at the applied index (see `capture`).
+    func snapshotSections() -> StoreSections {
+        let state = capture()
+        return StoreSections(store: state.store, leases: state.leases)
+    }
+}

@@ -72,6 +72,18 @@ final class SnapshotRoundTripTests: XCTestCase {
         XCTAssertEqual(chunks.flatMap { $0 }, store.snapshotBytes())
     }
 
+    func testMeasuredSnapshotIsWrittenWithoutMeasuringAgain() {
+        let store = MVCCStore()
+        var workload = SnapshotWorkload(seed: 7)
+        for _ in 0..<400 { _ = workload.step(store) }
+        let size = store.measureSnapshot()
+        var bytes: [UInt8] = []
+        store.writeSnapshot(chunkSize: 256, measured: size) { bytes += $0 }
+        XCTAssertEqual(size.byteCount, bytes.count)
+        XCTAssertEqual(bytes, store.snapshotBytes())
+        XCTAssertEqual(MVCCStore().measureSnapshot().byteCount, MVCCStore().snapshotBytes().count)
+    }
+
     func testWriteSnapshotStopsWhenTheSinkThrows() {
         struct DiskFull: Error {}
         let store = MVCCStore()

@@ -68,9 +68,10 @@ final class RecordFormatTests: XCTestCase {
             metadata: SnapshotMetadata(index: 0x10, term: 3, confState: ConfState(voters: [1, 2], learners: [])),
             data: [9, 8, 7]
         )
-        let header = SnapshotFile.header(for: snapshot)
+        var header = SnapshotFile.header(for: snapshot.metadata, dataCount: snapshot.data.count)
         XCTAssertEqual(Array(header[0..<8]), [0x73, 0x6E, 0x61, 0x70, 1, 0, 0, 0], "\"snap\", version 1")
         XCTAssertEqual(header.count, 12 + 8 + 8 + 4 + 16 + 4 + 8)
+        header.storeLittleEndian(crc32c(Array(header[12...]) + snapshot.data), at: 8)
         let file = header + snapshot.data
         let name = SnapshotFileName(term: 3, index: 0x10)
         XCTAssertEqual(try SnapshotFile.decode(file, name: name, label: "x"), snapshot)

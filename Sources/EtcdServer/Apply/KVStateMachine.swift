@@ -158,10 +158,18 @@ final class KVStateMachine: @unchecked Sendable {
 
     // MARK: - Snapshots
 
-    /// The store and the leases as snapshot sections, at the applied index (see `capture`).
-    func snapshotSections() -> StoreSections {
-        let state = capture()
-        return StoreSections(store: state.store, leases: state.leases)
+    /// Runs `body` with the applied state's encoding, the store section to be streamed from the
+    /// store itself, all of the same moment. `body` runs under the lock, as `capture` encodes, so
+    /// the store stays as measured until it returns; reads wait too, so `body` should do no more
+    /// than write the encoding out.
+    func withAppliedStateEncoding<Result>(_ body: (AppliedStateEncoding) throws -> Result) rethrows -> Result {
+        try lock.withLock {
+            let encoding = AppliedStateEncoding(
+                membership: members.snapshot,
+                store: (.streamed(store, store.measureSnapshot()), leases.snapshotBytes()),
+                alarms: alarms.list(.none))
+            return try body(encoding)
+        }
     }
 
     /// Replaces the store and the leases with a snapshot's, applied through `appliedIndex`.

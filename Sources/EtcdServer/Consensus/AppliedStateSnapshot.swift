@@ -17,10 +17,10 @@ struct AppliedStateSnapshot: Hashable {
     /// The active alarms: members must refuse the same writes after a restore.
     var alarms: [AlarmMember] = []
 
-    private static let magic: [UInt8] = Array("SEAS".utf8)
-    private static let version: UInt8 = 1
+    static let magic: [UInt8] = Array("SEAS".utf8)
+    static let version: UInt8 = 1
 
-    private enum Section: UInt8 {
+    enum Section: UInt8 {
         case members = 1
         case removed = 2
         case store = 3
@@ -28,22 +28,13 @@ struct AppliedStateSnapshot: Hashable {
         case alarms = 5
     }
 
+    /// The bytes, built in memory; `AppliedStateEncoding` writes the same bytes piece by piece.
     func encoded() -> [UInt8] {
-        var bytes = Self.magic
-        bytes.append(Self.version)
-        var list = MemberListResponse()
-        list.members = membership.members.values.sorted { $0.id < $1.id }
-        append(.members, list.protobuf(), to: &bytes)
-        append(.removed, membership.removed.sorted().flatMap(BigEndian.bytes), to: &bytes)
-        if let store {
-            append(.store, store.store, to: &bytes)
-            append(.leases, store.leases, to: &bytes)
-        }
-        if !alarms.isEmpty {
-            var list = AlarmResponse()
-            list.alarms = alarms
-            append(.alarms, list.protobuf(), to: &bytes)
-        }
+        let encoding = AppliedStateEncoding(
+            membership: membership, store: store.map { (.bytes($0.store), $0.leases) }, alarms: alarms)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encoding.count)
+        encoding.write { bytes.append(contentsOf: $0) }
         return bytes
     }
 
@@ -100,13 +91,6 @@ struct AppliedStateSnapshot: Hashable {
         default: throw LogRecoveryError("snapshot data has a store section without a lease section, or the other way round")
         }
     }
-
-    private func append(_ section: Section, _ body: [UInt8], to bytes: inout [UInt8]) {
-        bytes.append(section.rawValue)
-        bytes.append(contentsOf: BigEndian.bytes(UInt64(body.count)))
-        bytes.append(contentsOf: body)
-    }
-
 }
 
 /// The store and the leases, each in its module's own snapshot format, taken at the same applied

@@ -158,15 +158,17 @@ extension RaftLoop {
     /// needs entries it no longer has.
     func saveSnapshot(at index: UInt64, confState: ConfState) {
         let commit = Stopwatch()
-        let sections = stateMachine.snapshotSections()
-        let state = AppliedStateSnapshot(membership: stateMachine.members.snapshot, store: sections,
-                                         alarms: stateMachine.activeAlarms())
+        let dataCount: Int
         do {
             // Memory keeps the metadata only; `send` reads the data back for a follower.
             let metadata = try log.storage.createSnapshot(at: index, confState: confState, data: []).metadata
-            let snapshot = Snapshot(metadata: metadata, data: state.encoded())
-            try log.snapshotter.save(snapshot)
-            try log.wal.saveSnapshotMarker(SnapshotMarker(snapshot.metadata))
+            // Streamed from the store to the file a chunk at a time, so saving needs no second
+            // copy of the store in memory.
+            dataCount = try stateMachine.withAppliedStateEncoding { encoding in
+                try log.snapshotter.save(metadata: metadata, dataCount: encoding.count) { sink in try encoding.write(to: sink) }
+                return encoding.count
+            }
+            try log.wal.saveSnapshotMarker(SnapshotMarker(metadata))
             try log.wal.sync()
             if index > Self.catchUpEntries + log.storage.firstIndex {
                 try log.storage.compact(through: index - Self.catchUpEntries)
@@ -183,7 +185,7 @@ extension RaftLoop {
         snapshotIndex = index
         metrics.backendCommitDuration.record(commit.seconds)
         logger.info("saved snapshot", metadata: [
-            "index": "\(index)", "bytes": "\(sections.store.count + sections.leases.count)",
+            "index": "\(index)", "bytes": "\(dataCount)",
             "first-kept-index": "\(log.storage.firstIndex)",
         ])
     }

@@ -90,6 +90,9 @@ final class RaftLoop: @unchecked Sendable {
         var turnScheduled = false
         var stopped = false
     }
+    /// An empty array with capacity that `turn` swaps in for the inbox's, so a steady flow of
+    /// work does not grow a new array for every turn. Touched only on `loop`.
+    private var spareWork: [Work] = []
 
     var memberID: UInt64 { log.identity.memberID }
 
@@ -184,9 +187,16 @@ final class RaftLoop: @unchecked Sendable {
     // MARK: - The loop
 
     private func turn() {
-        let batch = inbox.withLockedValue { inbox -> [Work] in
-            defer { inbox.work = []; inbox.turnScheduled = false }
-            return inbox.work
+        var batch = spareWork
+        spareWork = []
+        inbox.withLockedValue { inbox in
+            swap(&batch, &inbox.work)
+            inbox.turnScheduled = false
+        }
+        defer {
+            // Keep a usual batch's room for the next turn; give an exceptional one's back.
+            if batch.capacity <= 1024 { batch.removeAll(keepingCapacity: true) } else { batch = [] }
+            spareWork = batch
         }
         let deadline = NIODeadline.now() + timing.requestTimeout
         for work in batch {

@@ -8,7 +8,7 @@ struct MVCCSnapshotEncoder {
     let store: MVCCStore
 
     /// The length of the keys section's payload and of the whole snapshot.
-    func measure() -> (keysSection: Int, total: Int) {
+    func measure() -> MVCCSnapshotSize {
         var counter = ByteCounter()
         writeKeys(into: &counter)
         let keysSection = counter.count
@@ -16,16 +16,16 @@ struct MVCCSnapshotEncoder {
             + MVCCSnapshotLayout.sectionHeaderSize + MVCCSnapshotLayout.revisionsSectionSize
             + MVCCSnapshotLayout.sectionHeaderSize + keysSection
             + MVCCSnapshotLayout.checksumSize
-        return (keysSection, total)
+        return MVCCSnapshotSize(byteCount: total, keysSectionByteCount: keysSection)
     }
 
     /// Everything but the checksum, which the writer adds.
     func write<Output: SnapshotOutput>(
-        keysSection: Int, total: Int, into output: inout Output
+        _ size: MVCCSnapshotSize, into output: inout Output
     ) throws(Output.Failure) {
         try output.append(MVCCSnapshotLayout.magic)
         try output.appendLittleEndian(MVCCSnapshotLayout.version)
-        try output.appendLittleEndian(UInt64(total))
+        try output.appendLittleEndian(UInt64(size.byteCount))
 
         try output.append(MVCCSnapshotLayout.Section.revisions.rawValue)
         try output.appendLittleEndian(UInt64(MVCCSnapshotLayout.revisionsSectionSize))
@@ -35,7 +35,7 @@ struct MVCCSnapshotEncoder {
         try output.appendLittleEndian(UInt64(store.log.count))
 
         try output.append(MVCCSnapshotLayout.Section.keys.rawValue)
-        try output.appendLittleEndian(UInt64(keysSection))
+        try output.appendLittleEndian(UInt64(size.keysSectionByteCount))
         try writeKeys(into: &output)
     }
 

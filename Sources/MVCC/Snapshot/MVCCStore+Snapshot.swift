@@ -9,9 +9,9 @@ extension MVCCStore {
     ///
     /// Needs memory for the snapshot itself and little more; `writeSnapshot` needs only a chunk.
     public func snapshotBytes() -> [UInt8] {
-        let size = MVCCSnapshotEncoder(store: self).measure()
+        let size = measureSnapshot()
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(size.total)
+        bytes.reserveCapacity(size.byteCount)
         writeSnapshot(chunkSize: 1 << 20, measured: size) { chunk in bytes.append(contentsOf: chunk) }
         return bytes
     }
@@ -22,18 +22,27 @@ extension MVCCStore {
     public func writeSnapshot<Failure: Error>(
         chunkSize: Int = 1 << 16, to sink: ([UInt8]) throws(Failure) -> Void
     ) throws(Failure) {
-        try writeSnapshot(chunkSize: chunkSize, measured: MVCCSnapshotEncoder(store: self).measure(), to: sink)
+        try writeSnapshot(chunkSize: chunkSize, measured: measureSnapshot(), to: sink)
     }
 
-    private func writeSnapshot<Failure: Error>(
-        chunkSize: Int, measured size: (keysSection: Int, total: Int), to sink: ([UInt8]) throws(Failure) -> Void
+    /// The snapshot's length, from a pass over the store that builds nothing: for a container
+    /// that announces the length before the bytes, which `writeSnapshot(chunkSize:measured:to:)`
+    /// then writes without measuring again.
+    public func measureSnapshot() -> MVCCSnapshotSize {
+        MVCCSnapshotEncoder(store: self).measure()
+    }
+
+    /// `writeSnapshot(chunkSize:to:)` with the size `measureSnapshot()` gave; the store must not
+    /// have changed since (a snapshot of another length stops the process).
+    public func writeSnapshot<Failure: Error>(
+        chunkSize: Int = 1 << 16, measured size: MVCCSnapshotSize, to sink: ([UInt8]) throws(Failure) -> Void
     ) throws(Failure) {
         assertNoWriteInProgress()
         try withoutActuallyEscaping(sink) { (sink) throws(Failure) in
             var writer = ChunkedSnapshotWriter(chunkSize: chunkSize, sink: sink)
-            try MVCCSnapshotEncoder(store: self).write(keysSection: size.keysSection, total: size.total, into: &writer)
+            try MVCCSnapshotEncoder(store: self).write(size, into: &writer)
             try writer.finishWithChecksum()
-            precondition(writer.count == size.total, "the snapshot's measuring and writing passes disagree")
+            precondition(writer.count == size.byteCount, "the snapshot's measuring and writing passes disagree")
         }
     }
 
