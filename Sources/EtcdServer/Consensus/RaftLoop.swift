@@ -90,6 +90,8 @@ final class RaftLoop: @unchecked Sendable {
         var turnScheduled = false
         var stopped = false
     }
+    /// Whether this member led as of the last `Ready` (its soft state); only on `loop`.
+    private var leads = false
     /// An empty array with capacity that `turn` swaps in for the inbox's, so a steady flow of
     /// work does not grow a new array for every turn. Touched only on `loop`.
     private var spareWork: [Work] = []
@@ -287,8 +289,15 @@ final class RaftLoop: @unchecked Sendable {
     func handleReadies() {
         while node.hasReady {
             let ready = node.ready()
+            if let softState = ready.softState { leads = softState.role == .leader }
+            // A leader's messages (appends, heartbeats) vouch for nothing on its own disk, so
+            // they leave while it persists, as etcd's do: its fdatasync overlaps its followers'.
+            // No entry of this ready is applied before the sync returns: applying comes after it
+            // here, and followers' answers are handled in a later turn. Everyone else's messages
+            // (votes, acknowledgements) wait for the sync they vouch for.
+            if leads { for message in ready.messages { send(message) } }
             persist(ready)
-            for message in ready.messages { send(message) }
+            if !leads { for message in ready.messages { send(message) } }
             if let snapshot = ready.snapshot { restore(snapshot) }
             apply(ready.committedEntries)
             node.advance(ready)
