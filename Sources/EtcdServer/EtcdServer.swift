@@ -113,6 +113,8 @@ public final class EtcdServer: @unchecked Sendable {
 
         try startPeerPort()
         try raftLoop.start()
+        // Loading a snapshot and replaying the log leave much of what they allocated free.
+        HeapTrimmer.releaseFreePages()
         let leaseExpiry = LeaseExpiryTimer(leases: stateMachine.leases, logger: logger, propose: raftLoop.propose)
         leaseExpiry.start(on: group.next())
         self.leaseExpiry = leaseExpiry

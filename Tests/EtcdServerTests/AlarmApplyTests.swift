@@ -6,7 +6,7 @@ import XCTest
 
 /// Alarms through the state machine's apply path: what ACTIVATE, DEACTIVATE and GET answer,
 /// and which commands an active alarm refuses (etcd's `applierV3Capped` and `applierV3Corrupt`).
-final class AlarmApplyTests: XCTestCase {
+final class AlarmApplyTests: XCTestCase, StateMachineCommands {
     private func stateMachine() -> KVStateMachine {
         let leases = LeaseKeeper(minimumTTL: 2, idGenerator: LeaseIDGenerator(memberID: 1, unixMilliseconds: 0))
         return KVStateMachine(maxTxnOps: 128, leases: leases, members: ClusterMembers(MembershipState(members: [])),
@@ -35,32 +35,11 @@ final class AlarmApplyTests: XCTestCase {
         return request
     }
 
-    private func put(_ key: String) -> Command { .put(putRequest(key)) }
-
-    private func delete(_ key: String) -> Command {
-        var request = DeleteRangeRequest()
-        request.key = Array(key.utf8)
-        return .deleteRange(request)
-    }
-
     private func txn(success: [RequestOp] = [], failure: [RequestOp] = []) -> Command {
         var request = TxnRequest()
         request.success = success
         request.failure = failure
         return .txn(request)
-    }
-
-    private func grant(_ id: LeaseID) -> Command {
-        var request = LeaseGrantRequest()
-        request.id = id
-        request.ttl = 10
-        return .leaseGrant(request)
-    }
-
-    private func revoke(_ id: LeaseID) -> Command {
-        var request = LeaseRevokeRequest()
-        request.id = id
-        return .leaseRevoke(request)
     }
 
     private func compact(_ revision: Int64) -> Command {

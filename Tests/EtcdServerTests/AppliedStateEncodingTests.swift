@@ -8,7 +8,7 @@ import XCTest
 /// The applied state streamed from the store (`KVStateMachine.withAppliedStateEncoding`), as the
 /// periodic Raft snapshot saves it: the same bytes as `AppliedStateSnapshot.encoded()`, and a
 /// snapshot file that restores the same state.
-final class AppliedStateEncodingTests: XCTestCase {
+final class AppliedStateEncodingTests: XCTestCase, StateMachineCommands {
     func testStreamedEncodingIsTheEncodedSnapshot() {
         for alarmed in [false, true] {
             let machine = stateMachine()
@@ -74,21 +74,6 @@ final class AppliedStateEncodingTests: XCTestCase {
         let leases = LeaseKeeper(minimumTTL: 2, idGenerator: LeaseIDGenerator(memberID: 1, unixMilliseconds: 0))
         return KVStateMachine(maxTxnOps: 128, leases: leases, members: ClusterMembers(MembershipState(members: [member], removed: [0x33])),
                               metrics: ServerMetrics(serverVersion: "3.4.23", clusterVersion: "3.4.0", memberID: 1))
-    }
-
-    private func put(_ key: String, value: String = "v", lease: LeaseID = 0) -> Command {
-        var request = PutRequest()
-        request.key = Array(key.utf8)
-        request.value = Array(value.utf8)
-        request.lease = lease
-        return .put(request)
-    }
-
-    private func grant(_ id: LeaseID, ttl: Int64) -> Command {
-        var request = LeaseGrantRequest()
-        request.id = id
-        request.ttl = ttl
-        return .leaseGrant(request)
     }
 
     private func raiseNoSpace() -> Command {

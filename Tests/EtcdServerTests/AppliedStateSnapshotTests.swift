@@ -6,7 +6,7 @@ import XCTest
 
 /// The data of a Raft snapshot (`AppliedStateSnapshot`) and the state machine restored from it:
 /// a member restored from its leader's snapshot must serve and apply exactly as the leader does.
-final class AppliedStateSnapshotTests: XCTestCase {
+final class AppliedStateSnapshotTests: XCTestCase, StateMachineCommands {
     // MARK: The data format
 
     func testRoundTripKeepsMembersRemovedStoreAndLeases() throws {
@@ -221,34 +221,6 @@ final class AppliedStateSnapshotTests: XCTestCase {
         learner.peerURLs = ["http://127.0.0.1:2480"]
         learner.isLearner = true
         return MembershipState(members: [voter, learner], removed: [0x33, 0x44])
-    }
-
-    private func put(_ key: String, value: String = "v", lease: LeaseID = 0) -> Command {
-        var request = PutRequest()
-        request.key = Array(key.utf8)
-        request.value = Array(value.utf8)
-        request.lease = lease
-        return .put(request)
-    }
-
-    private func delete(_ key: String, end: String = "") -> Command {
-        var request = DeleteRangeRequest()
-        request.key = Array(key.utf8)
-        request.rangeEnd = Array(end.utf8)
-        return .deleteRange(request)
-    }
-
-    private func grant(_ id: LeaseID, ttl: Int64) -> Command {
-        var request = LeaseGrantRequest()
-        request.id = id
-        request.ttl = ttl
-        return .leaseGrant(request)
-    }
-
-    private func revoke(_ id: LeaseID) -> Command {
-        var request = LeaseRevokeRequest()
-        request.id = id
-        return .leaseRevoke(request)
     }
 
     private func compact(_ revision: Int64) -> Command {

@@ -6,7 +6,7 @@ import XCTest
 
 /// The backup file `etcdctl snapshot save` downloads from swift-etcd: its layout, the checks a
 /// restore makes, and the figures `snapshot status` prints.
-final class BackupFileTests: XCTestCase {
+final class BackupFileTests: XCTestCase, StateMachineCommands {
     func testAFileDecodesToTheSnapshotsItWasMadeOf() throws {
         let state = sampleState()
         let file = saved(state)
@@ -140,26 +140,5 @@ final class BackupFileTests: XCTestCase {
         let leases = LeaseKeeper(minimumTTL: 2, idGenerator: LeaseIDGenerator(memberID: 1, unixMilliseconds: 0))
         return KVStateMachine(maxTxnOps: 128, leases: leases, members: ClusterMembers(MembershipState(members: [])),
                               metrics: ServerMetrics(serverVersion: "3.4.23", clusterVersion: "3.4.0", memberID: 1))
-    }
-
-    private func put(_ key: String, value: String = "v", lease: LeaseID = 0) -> Command {
-        var request = PutRequest()
-        request.key = Array(key.utf8)
-        request.value = Array(value.utf8)
-        request.lease = lease
-        return .put(request)
-    }
-
-    private func delete(_ key: String) -> Command {
-        var request = DeleteRangeRequest()
-        request.key = Array(key.utf8)
-        return .deleteRange(request)
-    }
-
-    private func grant(_ id: LeaseID, ttl: Int64) -> Command {
-        var request = LeaseGrantRequest()
-        request.id = id
-        request.ttl = ttl
-        return .leaseGrant(request)
     }
 }

@@ -6,32 +6,11 @@ import XCTest
 
 /// Lease commands through the state machine's apply path, and the lease holder's keep-alive
 /// answer for a lease that expired.
-final class LeaseApplyTests: XCTestCase {
+final class LeaseApplyTests: XCTestCase, StateMachineCommands {
     private func stateMachine(minimumTTL: Int64 = 2) -> KVStateMachine {
         let leases = LeaseKeeper(minimumTTL: minimumTTL, idGenerator: LeaseIDGenerator(memberID: 1, unixMilliseconds: 0))
         return KVStateMachine(maxTxnOps: 128, leases: leases, members: ClusterMembers(MembershipState(members: [])),
                               metrics: ServerMetrics(serverVersion: "3.4.23", clusterVersion: "3.4.0", memberID: 1))
-    }
-
-    private func grant(_ id: LeaseID, ttl: Int64) -> Command {
-        var request = LeaseGrantRequest()
-        request.id = id
-        request.ttl = ttl
-        return .leaseGrant(request)
-    }
-
-    private func revoke(_ id: LeaseID) -> Command {
-        var request = LeaseRevokeRequest()
-        request.id = id
-        return .leaseRevoke(request)
-    }
-
-    private func put(_ key: String, lease: LeaseID = 0) -> Command {
-        var request = PutRequest()
-        request.key = Array(key.utf8)
-        request.value = Array("v".utf8)
-        request.lease = lease
-        return .put(request)
     }
 
     private func keys(_ strings: String...) -> Set<[UInt8]> { Set(strings.map { Array($0.utf8) }) }
