@@ -81,9 +81,6 @@ struct RevisionLog {
         Changes(chunks: chunks, start: firstPosition(notBelow: Revision(main: main)))
     }
 
-    /// Every stored change, copied out, oldest first.
-    var changes: [StoredChange] { changes(fromMain: .min).map(\.change) }
-
     /// Removes every change at or below main revision `revision` that is not in `keep`, returning
     /// the removed revisions in order. The chunks holding such changes are rewritten with what
     /// is left, one at a time, so their memory goes back as the rewrite passes them.

@@ -48,7 +48,7 @@ public final class MemoryStorage: RaftStorage {
     }
 
     /// Set when a follower needed a snapshot that does not exist yet (entries were compacted
-    /// beyond the latest one); the application should make one, then clear it.
+    /// beyond the latest one): the application should make one; `createSnapshot` clears it.
     public private(set) var needsSnapshot = false
 
     public func snapshot() throws(StorageError) -> Snapshot {

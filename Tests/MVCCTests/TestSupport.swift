@@ -109,3 +109,8 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension RevisionLog {
+    /// Every stored change, copied out, oldest first.
+    var changes: [StoredChange] { changes(fromMain: .min).map(\.change) }
+}

@@ -54,8 +54,9 @@ final class RaftLoop: @unchecked Sendable {
     /// Entries kept in memory behind a snapshot, so that a follower slightly behind gets
     /// entries rather than a whole snapshot (etcd keeps 5000).
     static let catchUpEntries: UInt64 = 5000
-    /// Applied entries kept in memory between snapshots for a member whose progress this one
-    /// does not know (all of them, on a follower that becomes leader).
+    /// Applied entries kept in memory between snapshots beyond what known followers need: for
+    /// followers whose progress this member does not know (on a follower, all of them, should
+    /// it become leader).
     static let retainedEntries: UInt64 = 1000
 
     // Confined to `loop`.
