@@ -32,6 +32,8 @@ build="$root/.build-bench"
 gopath="$build/gopath"
 mkdir -p "$gopath/src/swiftetcd" "$build/cache"
 ln -sfn "$root/Tests/bench" "$gopath/src/swiftetcd/bench"
+# The helpers the Go suites share, imported as "swiftetcd/testserver".
+ln -sfn "$root/Tests/goshared/testserver" "$gopath/src/swiftetcd/testserver"
 
 export GO111MODULE=off
 export GOPATH="$gopath:/usr/share/gocode"

@@ -35,6 +35,8 @@ build="$root/.build-$suite"
 gopath="$build/gopath"
 mkdir -p "$gopath/src/swiftetcd" "$build/cache"
 ln -sfn "$root/Tests/$suite" "$gopath/src/swiftetcd/$suite"
+# The helpers the Go suites share, imported as "swiftetcd/testserver".
+ln -sfn "$root/Tests/goshared/testserver" "$gopath/src/swiftetcd/testserver"
 
 # Scratch space for the server's data dirs; removed whatever happens, even if the test binary dies.
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/$suite-run.XXXXXX")"

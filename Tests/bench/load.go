@@ -36,10 +36,10 @@ import (
 	"go.etcd.io/etcd/clientv3"
 	"go.etcd.io/etcd/etcdserver/api/v3rpc/rpctypes"
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"swiftetcd/testserver"
 )
 
 type loadConfig struct {
@@ -370,14 +370,6 @@ func (r *result) allFailed(err error) *result {
 // ---------------------------------------------------------------------------
 // Connections, keys and values.
 
-func quietLog() *zap.Config {
-	c := zap.NewProductionConfig()
-	c.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
-	c.OutputPaths = []string{"stderr"}
-	c.ErrorOutputPaths = []string{"stderr"}
-	return &c
-}
-
 // watchStreamsOpened counts the gRPC Watch streams this process opened, so a run can check
 // that its watchers really are spread over the streams it asked for.
 var watchStreamsOpened int64
@@ -392,12 +384,7 @@ func countWatchStreams(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Clie
 }
 
 func dial(ep string) (*clientv3.Client, error) {
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{ep},
-		DialTimeout: 5 * time.Second,
-		DialOptions: []grpc.DialOption{grpc.WithBlock(), grpc.WithChainStreamInterceptor(countWatchStreams)},
-		LogConfig:   quietLog(),
-	})
+	c, err := testserver.NewClient([]string{ep}, 5*time.Second, grpc.WithBlock(), grpc.WithChainStreamInterceptor(countWatchStreams))
 	if err != nil {
 		return nil, &stageError{"connect to " + ep, err}
 	}

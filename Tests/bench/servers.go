@@ -22,6 +22,7 @@ import (
 
 	"go.etcd.io/etcd/clientv3"
 	"google.golang.org/grpc"
+	"swiftetcd/testserver"
 )
 
 type serverSpec struct {
@@ -65,15 +66,7 @@ func (m *member) exitReason() string {
 
 func (m *member) stop() {
 	m.stopOnce.Do(func() {
-		if !m.hasExited() {
-			_ = m.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-m.exited:
-			case <-time.After(5 * time.Second):
-				_ = m.cmd.Process.Kill()
-				<-m.exited
-			}
-		}
+		testserver.Stop(m.cmd.Process, m.exited, 5*time.Second)
 		m.logFile.Close()
 	})
 }
@@ -111,42 +104,11 @@ func (c *cluster) deadMember() *member {
 	return nil
 }
 
-// freePorts returns n distinct free TCP ports on 127.0.0.1 (all listeners are held until
-// every port is chosen, so none repeats).
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-func cleanEnv(env []string, prefix string) []string {
-	out := make([]string, 0, len(env))
-	for _, e := range env {
-		if !strings.HasPrefix(e, prefix) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // start launches every member with fresh data dirs and waits until each answers a
 // linearizable Get. On failure every member is stopped and the error says why.
 func (c *cluster) start() error {
 	c.generation++
-	ports, err := freePorts(2 * c.size)
+	ports, err := testserver.FreePorts(2 * c.size)
 	if err != nil {
 		return err
 	}
@@ -167,17 +129,10 @@ func (c *cluster) start() error {
 	dataDir := filepath.Join(c.dataRoot, fmt.Sprintf("%s-%dnode-gen%d", c.server.name, c.size, c.generation))
 	for _, m := range c.members {
 		m.dataDir = filepath.Join(dataDir, m.name)
-		args := []string{
-			"--name", m.name,
-			"--data-dir", m.dataDir,
-			"--listen-client-urls", m.clientURL,
-			"--advertise-client-urls", m.clientURL,
-			"--listen-peer-urls", m.peerURL,
-			"--initial-advertise-peer-urls", m.peerURL,
-			"--initial-cluster", strings.Join(initial, ","),
+		args := append(testserver.MemberFlags(m.name, m.dataDir, m.clientURL, m.peerURL, strings.Join(initial, ",")),
 			"--initial-cluster-token", token,
 			"--initial-cluster-state", "new",
-		}
+		)
 		suffix := ""
 		if c.generation > 1 {
 			suffix = fmt.Sprintf("-gen%d", c.generation)
@@ -205,11 +160,8 @@ func (m *member) spawn(bin string) error {
 		return err
 	}
 	fmt.Fprintf(m.logFile, "# %s %s\n", bin, strings.Join(m.args, " "))
-	m.cmd = exec.Command(bin, m.args...)
-	m.cmd.Stdout, m.cmd.Stderr = m.logFile, m.logFile
-	m.cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
+	m.cmd = testserver.Command(bin, m.args, m.logFile)
+	if err := testserver.Start(m.cmd); err != nil {
 		m.logFile.Close()
 		m.cmd = nil
 		return fmt.Errorf("%s: %v", m.name, err)
@@ -432,13 +384,8 @@ func restartCluster(c *cluster, m *measurement, limit time.Duration) {
 	var slowest time.Duration
 	for _, mb := range c.members {
 		t0 := time.Now()
-		_ = mb.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-mb.exited:
-		case <-time.After(restartGrace):
+		if testserver.Stop(mb.cmd.Process, mb.exited, restartGrace) {
 			note("%s did not exit within %v of SIGTERM; killed", mb.name, restartGrace)
-			_ = mb.cmd.Process.Kill()
-			<-mb.exited
 		}
 		if d := time.Since(t0); d > slowest {
 			slowest = d
@@ -518,12 +465,7 @@ func restartSummary(m *measurement) string {
 
 // countKeys counts the keys under prefix with a linearizable, count-only Range.
 func countKeys(url, prefix string) (int64, error) {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{url},
-		DialTimeout: 5 * time.Second,
-		DialOptions: []grpc.DialOption{grpc.WithBlock()},
-		LogConfig:   quietLog(),
-	})
+	cli, err := testserver.NewClient([]string{url}, 5*time.Second, grpc.WithBlock())
 	if err != nil {
 		return 0, err
 	}
@@ -563,12 +505,7 @@ func waitLinearizable(mb *member, deadline time.Time, all []*member) error {
 			continue
 		}
 		conn.Close()
-		cli, err := clientv3.New(clientv3.Config{
-			Endpoints:   []string{mb.clientURL},
-			DialTimeout: 5 * time.Second,
-			DialOptions: []grpc.DialOption{grpc.WithBlock()},
-			LogConfig:   quietLog(),
-		})
+		cli, err := testserver.NewClient([]string{mb.clientURL}, 5*time.Second, grpc.WithBlock())
 		if err != nil {
 			lastErr = err
 			time.Sleep(10 * time.Millisecond)

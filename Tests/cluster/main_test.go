@@ -27,12 +27,10 @@ import (
 	"errors"
 	"fmt"
 	"io/ioutil"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,7 +38,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
-	"go.uber.org/zap"
+	"swiftetcd/testserver"
 )
 
 const (
@@ -71,10 +69,6 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "cluster: %v\n", err)
 		return 2
 	}
-	// Pdeathsig is per OS thread: every member is forked by one goroutine
-	// locked to its thread for the life of the test binary, so a test binary
-	// that dies (panic, -timeout) takes its members with it.
-	go spawner()
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
@@ -93,33 +87,12 @@ func runMain(m *testing.M) int {
 }
 
 func setup() error {
-	target = os.Getenv("CLUSTER_TARGET")
-	if target == "" {
-		target = "etcd"
+	var err error
+	if target, serverBin, err = testserver.ServerBinary("CLUSTER"); err != nil {
+		return err
 	}
-	switch target {
-	case "etcd":
-		serverBin = os.Getenv("ETCD_BIN")
-		if serverBin == "" {
-			serverBin = "/usr/bin/etcd"
-		}
-	case "swift-etcd":
-		serverBin = os.Getenv("SWIFT_ETCD_BIN")
-		if serverBin == "" {
-			return fmt.Errorf("CLUSTER_TARGET=swift-etcd needs SWIFT_ETCD_BIN")
-		}
-	default:
-		return fmt.Errorf("unknown CLUSTER_TARGET %q (want etcd or swift-etcd)", target)
-	}
-	if _, err := os.Stat(serverBin); err != nil {
-		return fmt.Errorf("server binary: %v", err)
-	}
-	etcdctlPath = os.Getenv("ETCDCTL_BIN")
-	if etcdctlPath == "" {
-		etcdctlPath = "/usr/bin/etcdctl"
-	}
-	if _, err := os.Stat(etcdctlPath); err != nil {
-		return fmt.Errorf("etcdctl binary: %v", err)
+	if etcdctlPath, err = testserver.EtcdctlBinary(); err != nil {
+		return err
 	}
 	tmpRoot = os.Getenv("CLUSTER_TMPDIR")
 	if p := os.Getenv("CLUSTER_SERVER_LOG"); p != "" {
@@ -134,20 +107,6 @@ func setup() error {
 
 // ---------------------------------------------------------------------------
 // Processes
-
-type spawnReq struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-var spawnc = make(chan spawnReq)
-
-func spawner() {
-	runtime.LockOSThread() // never unlocked: the thread lives as long as the process
-	for r := range spawnc {
-		r.done <- r.cmd.Start()
-	}
-}
 
 // Live clusters, for the signal handler and the end of the run.
 var (
@@ -286,31 +245,18 @@ func (m *member) start(initialCluster, state string) error {
 		}
 	}
 	if m.args == nil {
-		m.args = []string{
-			"--name", m.name,
-			"--data-dir", m.dataDir,
-			"--listen-client-urls", m.clientURL,
-			"--advertise-client-urls", m.clientURL,
-			"--listen-peer-urls", m.peerURL,
-			"--initial-advertise-peer-urls", m.peerURL,
-			"--initial-cluster", initialCluster,
+		m.args = append(testserver.MemberFlags(m.name, m.dataDir, m.clientURL, m.peerURL, initialCluster),
 			"--initial-cluster-token", m.c.token,
 			"--initial-cluster-state", state,
 			"--heartbeat-interval", fmt.Sprint(heartbeatMs),
 			"--election-timeout", fmt.Sprint(electionMs),
-		}
+		)
 		m.args = append(m.args, m.c.flags...)
 	}
 	m.starts++
-	cmd := exec.Command(serverBin, m.args...)
-	cmd.Stdout = m.log
-	cmd.Stderr = m.log
-	cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd := testserver.Command(serverBin, m.args, m.log)
 	m.log.note("start %d: %s %s", m.starts, serverBin, strings.Join(m.args, " "))
-	done := make(chan error)
-	spawnc <- spawnReq{cmd, done}
-	if err := <-done; err != nil {
+	if err := testserver.Start(cmd); err != nil {
 		return err
 	}
 	m.cmd = cmd
@@ -432,13 +378,9 @@ func (m *member) setID(id uint64) {
 
 // logTail returns the last n lines of the member's log.
 func (m *member) logTail(n int) string {
-	data, err := ioutil.ReadFile(m.logPath)
+	lines, err := testserver.TailLines(m.logPath, n)
 	if err != nil {
 		return fmt.Sprintf("(cannot read %s: %v)", m.logPath, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
 	}
 	return fmt.Sprintf("----- last %d lines of the %s log of %s (%s) -----\n%s",
 		len(lines), target, m.name, m.logPath, strings.Join(lines, "\n"))
@@ -457,27 +399,6 @@ type cluster struct {
 	mu      sync.Mutex
 	clients []*clientv3.Client
 	gone    bool
-}
-
-// freePorts returns n distinct free ports on 127.0.0.1 (all held open until
-// all are found, so they differ).
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 var tokenSeq struct {
@@ -533,7 +454,7 @@ func newCluster(t *testing.T, flags ...string) *cluster {
 
 // newMember sets up a member (ports, data dir, log) without starting it.
 func (c *cluster) newMember(name string) (*member, error) {
-	ports, err := freePorts(2)
+	ports, err := testserver.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -605,15 +526,6 @@ func (c *cluster) destroy(failed bool) {
 	liveMu.Unlock()
 }
 
-// quietLog keeps clientv3's retry warnings out of the test output.
-func quietLog() *zap.Config {
-	c := zap.NewProductionConfig()
-	c.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
-	c.OutputPaths = []string{"stderr"}
-	c.ErrorOutputPaths = []string{"stderr"}
-	return &c
-}
-
 // client returns a clientv3 client of the given members' endpoints (all
 // of the cluster's when none given), closed when the cluster is destroyed.
 func (c *cluster) client(t *testing.T, ms ...*member) *clientv3.Client {
@@ -621,11 +533,7 @@ func (c *cluster) client(t *testing.T, ms ...*member) *clientv3.Client {
 	if len(ms) == 0 {
 		ms = c.members
 	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints(ms),
-		DialTimeout: 2 * time.Second,
-		LogConfig:   quietLog(),
-	})
+	cli, err := testserver.NewClient(endpoints(ms), 2*time.Second)
 	if err != nil {
 		t.Fatalf("client of %v: %v", ms, err)
 	}
@@ -747,11 +655,7 @@ func (c *cluster) waitLeader(t *testing.T, ms []*member, limit time.Duration) *m
 
 // status asks the member itself (one connection to it only) for its Status.
 func status(m *member) (*clientv3.StatusResponse, error) {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{m.clientURL},
-		DialTimeout: 2 * time.Second,
-		LogConfig:   quietLog(),
-	})
+	cli, err := testserver.NewClient([]string{m.clientURL}, 2*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -802,18 +706,6 @@ func ctxT(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
 
-// cleanEnv drops variables with the given prefix, so the caller's ETCD_* /
-// ETCDCTL_* settings cannot change the processes under test.
-func cleanEnv(env []string, prefix string) []string {
-	out := make([]string, 0, len(env))
-	for _, e := range env {
-		if !strings.HasPrefix(e, prefix) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // etcdctl runs etcdctl (API v3) with the given endpoints and arguments, at
 // most 20 s; it fails the test unless etcdctl exits 0.
 func etcdctl(t *testing.T, eps []string, args ...string) string {
@@ -822,7 +714,7 @@ func etcdctl(t *testing.T, eps []string, args ...string) string {
 	defer cancel()
 	full := append([]string{"--endpoints", strings.Join(eps, ","), "--command-timeout", "5s"}, args...)
 	cmd := exec.CommandContext(ctx, etcdctlPath, full...)
-	cmd.Env = append(cleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
+	cmd.Env = append(testserver.CleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
 	var o, e bytes.Buffer
 	cmd.Stdout = &o
 	cmd.Stderr = &e

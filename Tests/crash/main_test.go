@@ -32,12 +32,10 @@ import (
 	"errors"
 	"fmt"
 	"io/ioutil"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,13 +45,10 @@ import (
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"swiftetcd/testserver"
 )
 
 func TestMain(m *testing.M) {
-	// Pdeathsig is per OS thread: every server is forked by one goroutine
-	// locked to its thread for the life of the test binary, so a test binary
-	// that dies (panic, -timeout) takes the server with it.
-	go spawner()
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
@@ -63,20 +58,6 @@ func TestMain(m *testing.M) {
 		os.Exit(3)
 	}()
 	os.Exit(m.Run())
-}
-
-type spawnReq struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-var spawnc = make(chan spawnReq)
-
-func spawner() {
-	runtime.LockOSThread() // never unlocked: the thread lives as long as the process
-	for r := range spawnc {
-		r.done <- r.cmd.Start()
-	}
 }
 
 // The run in progress, for the signal handler.
@@ -115,46 +96,12 @@ type server struct {
 	gone   bool // cleaned up
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func newServer() (*server, error) {
-	target := os.Getenv("CRASH_TARGET")
-	if target == "" {
-		target = "etcd"
-	}
-	var bin string
-	switch target {
-	case "etcd":
-		bin = os.Getenv("ETCD_BIN")
-		if bin == "" {
-			bin = "/usr/bin/etcd"
-		}
-	case "swift-etcd":
-		bin = os.Getenv("SWIFT_ETCD_BIN")
-		if bin == "" {
-			return nil, fmt.Errorf("CRASH_TARGET=swift-etcd needs SWIFT_ETCD_BIN")
-		}
-	default:
-		return nil, fmt.Errorf("unknown CRASH_TARGET %q (want etcd or swift-etcd)", target)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("server binary: %v", err)
-	}
-	cport, err := freePort()
+	target, bin, err := testserver.ServerBinary("CRASH")
 	if err != nil {
 		return nil, err
 	}
-	pport, err := freePort()
-	for err == nil && pport == cport {
-		pport, err = freePort()
-	}
+	ports, err := testserver.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +109,7 @@ func newServer() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{target: target, bin: bin, dir: dir, addr: fmt.Sprintf("127.0.0.1:%d", cport)}
+	s := &server{target: target, bin: bin, dir: dir, addr: fmt.Sprintf("127.0.0.1:%d", ports[0])}
 	s.logPath = os.Getenv("CRASH_SERVER_LOG")
 	if s.logPath == "" {
 		s.logPath = filepath.Join(dir, "server.log")
@@ -172,16 +119,8 @@ func newServer() (*server, error) {
 		return nil, err
 	}
 	clientURL := "http://" + s.addr
-	peerURL := fmt.Sprintf("http://127.0.0.1:%d", pport)
-	s.args = []string{
-		"--name", "n1",
-		"--data-dir", filepath.Join(dir, "data"),
-		"--listen-client-urls", clientURL,
-		"--advertise-client-urls", clientURL,
-		"--listen-peer-urls", peerURL,
-		"--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "n1=" + peerURL,
-	}
+	peerURL := fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	s.args = testserver.MemberFlags("n1", filepath.Join(dir, "data"), clientURL, peerURL, "n1="+peerURL)
 	liveMu.Lock()
 	liveRun = s
 	liveMu.Unlock()
@@ -203,15 +142,9 @@ func (s *server) start() error {
 		}
 	}
 	s.starts++
-	cmd := exec.Command(s.bin, s.args...)
-	cmd.Stdout = s.logFile
-	cmd.Stderr = s.logFile
-	cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd := testserver.Command(s.bin, s.args, s.logFile)
 	fmt.Fprintf(s.logFile, "\n# crash test: start %d: %s %s\n", s.starts, s.bin, strings.Join(s.args, " "))
-	done := make(chan error)
-	spawnc <- spawnReq{cmd, done}
-	if err := <-done; err != nil {
+	if err := testserver.Start(cmd); err != nil {
 		return err
 	}
 	s.cmd = cmd
@@ -377,26 +310,10 @@ func (s *server) cleanup() {
 
 // logTail returns the last n lines of the server log.
 func (s *server) logTail(n int) string {
-	data, err := ioutil.ReadFile(s.logPath)
+	lines, err := testserver.TailLines(s.logPath, n)
 	if err != nil {
 		return fmt.Sprintf("(cannot read server log %s: %v)", s.logPath, err)
 	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
 	return fmt.Sprintf("----- last %d lines of the %s log (%s) -----\n%s\n----- end of server log -----",
 		len(lines), s.target, s.logPath, strings.Join(lines, "\n"))
-}
-
-// cleanEnv drops variables with the given prefix, so the caller's ETCD_*
-// settings cannot change the server under test.
-func cleanEnv(env []string, prefix string) []string {
-	out := make([]string, 0, len(env))
-	for _, e := range env {
-		if !strings.HasPrefix(e, prefix) {
-			out = append(out, e)
-		}
-	}
-	return out
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"swiftetcd/testserver"
 )
 
 // member is a server process a test starts with flags of its own.
@@ -35,40 +35,16 @@ type member struct {
 	exited              chan struct{}
 }
 
-func serverBinary() string {
-	if target == "swift-etcd" {
-		return os.Getenv("SWIFT_ETCD_BIN")
-	}
-	if bin := os.Getenv("ETCD_BIN"); bin != "" {
-		return bin
-	}
-	return "/usr/bin/etcd"
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	seen := map[int]bool{}
-	for len(seen) < n {
-		p, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen[p] = true
-	}
-	ports := []int{}
-	for p := range seen {
-		ports = append(ports, p)
-	}
-	return ports
-}
-
 // startCluster starts n members, each with extra flags; they are stopped
 // (SIGTERM) and their directories removed when the test ends.
 func startCluster(t *testing.T, n int, extra ...string) []*member {
 	t.Helper()
-	ports := freePorts(t, 2*n)
+	ports, err := testserver.FreePorts(2 * n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var members []*member
-	var initial []string
+	var peers, initial []string
 	for i := 0; i < n; i++ {
 		dir, err := ioutil.TempDir(os.Getenv("INTEROP_TMPDIR"), "member-")
 		if err != nil {
@@ -77,23 +53,19 @@ func startCluster(t *testing.T, n int, extra ...string) []*member {
 		m := &member{name: fmt.Sprintf("m%d", i+1), url: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]), dir: dir,
 			log: filepath.Join(dir, "server.log")}
 		peer := fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1])
-		m.args = []string{
-			"--name", m.name, "--data-dir", filepath.Join(dir, "data"),
-			"--listen-client-urls", m.url, "--advertise-client-urls", m.url,
-			"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		}
+		peers = append(peers, peer)
 		initial = append(initial, m.name+"="+peer)
 		members = append(members, m)
 	}
-	for _, m := range members {
-		m.args = append(append(m.args, "--initial-cluster", strings.Join(initial, ",")), extra...)
+	for i, m := range members {
+		m.args = append(testserver.MemberFlags(m.name, filepath.Join(m.dir, "data"), m.url, peers[i], strings.Join(initial, ",")), extra...)
 		m.launch(t)
 		m := m
 		t.Cleanup(func() {
 			m.stop()
 			if t.Failed() {
-				if data, err := ioutil.ReadFile(m.log); err == nil {
-					t.Logf("%s %s log:\n%s", target, m.name, tail(string(data), 40))
+				if lines, err := testserver.TailLines(m.log, 40); err == nil {
+					t.Logf("%s %s log:\n%s", target, m.name, strings.Join(lines, "\n"))
 				}
 			}
 			os.RemoveAll(m.dir)
@@ -118,11 +90,8 @@ func (m *member) launch(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.exited = make(chan struct{})
-	m.cmd = exec.Command(serverBinary(), m.args...)
-	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
-	m.cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
+	m.cmd = testserver.Command(serverBin, m.args, logFile)
+	if err := testserver.Start(m.cmd); err != nil {
 		t.Fatal(err)
 	}
 	exited := m.exited
@@ -143,7 +112,7 @@ func (m *member) connect(t *testing.T) {
 			t.Fatalf("%s exited at startup", m.name)
 		default:
 		}
-		c, err := clientv3.New(clientv3.Config{Endpoints: []string{m.url}, DialTimeout: time.Second, LogConfig: quietLog()})
+		c, err := testserver.NewClient([]string{m.url}, time.Second)
 		if err == nil {
 			cx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_, err = c.Get(cx, "ready-probe")
@@ -177,21 +146,7 @@ func (m *member) stop() {
 		m.conn.Close()
 		m.conn = nil
 	}
-	m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(10 * time.Second):
-		m.cmd.Process.Kill()
-		<-m.exited
-	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	testserver.Stop(m.cmd.Process, m.exited, 10*time.Second)
 }
 
 // ctl runs etcdctl against the member; it must succeed with nothing on stderr.
@@ -200,7 +155,7 @@ func (m *member) ctl(t *testing.T, args ...string) string {
 	cx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(cx, etcdctlPath, append([]string{"--endpoints", m.url}, args...)...)
-	cmd.Env = append(cleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
+	cmd.Env = append(testserver.CleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil || e.Len() > 0 {

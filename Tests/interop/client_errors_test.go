@@ -13,6 +13,7 @@ import (
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"swiftetcd/testserver"
 )
 
 // wantErr checks a clientv3 error equals the typed rpctypes error.
@@ -165,7 +166,7 @@ func TestErrMessageTooLarge(t *testing.T) {
 		Endpoints:          []string{clientURL},
 		DialTimeout:        5 * time.Second,
 		MaxCallSendMsgSize: 8 << 20,
-		LogConfig:          quietLog(),
+		LogConfig:          testserver.QuietLog(),
 	})
 	if err != nil {
 		t.Fatal(err)

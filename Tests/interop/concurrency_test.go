@@ -21,6 +21,7 @@ import (
 	"go.etcd.io/etcd/etcdserver/api/v3election/v3electionpb"
 	"go.etcd.io/etcd/etcdserver/api/v3lock/v3lockpb"
 	"google.golang.org/grpc/codes"
+	"swiftetcd/testserver"
 )
 
 func newSession(t *testing.T, ttl int) *concurrency.Session {
@@ -399,7 +400,7 @@ func expectObserved(t *testing.T, obs v3electionpb.Election_ObserveClient, want 
 func ctlBackground(t *testing.T, args ...string) (*exec.Cmd, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(etcdctlPath, append([]string{"--endpoints", clientURL}, args...)...)
-	cmd.Env = append(cleanEnv(cleanEnv(cmd.Environ(), "ETCDCTL_"), "ETCD_"), "ETCDCTL_API=3")
+	cmd.Env = append(testserver.CleanEnv(testserver.CleanEnv(cmd.Environ(), "ETCDCTL_"), "ETCD_"), "ETCDCTL_API=3")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

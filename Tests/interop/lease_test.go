@@ -22,6 +22,7 @@ import (
 	"go.etcd.io/etcd/mvcc/mvccpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"swiftetcd/testserver"
 )
 
 func leaseClient() pb.LeaseClient { return pb.NewLeaseClient(rawConn) }
@@ -469,7 +470,7 @@ func TestCtlLeaseKeepAliveUntilRevoked(t *testing.T) {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(c, etcdctlPath, "--endpoints", clientURL, "lease", "keep-alive", id)
-	cmd.Env = append(cleanEnv(cleanEnv(cmd.Environ(), "ETCDCTL_"), "ETCD_"), "ETCDCTL_API=3")
+	cmd.Env = append(testserver.CleanEnv(testserver.CleanEnv(cmd.Environ(), "ETCDCTL_"), "ETCD_"), "ETCDCTL_API=3")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

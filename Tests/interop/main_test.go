@@ -22,14 +22,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/ioutil"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,15 +36,16 @@ import (
 
 	"go.etcd.io/etcd/clientv3"
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"swiftetcd/testserver"
 )
 
 // Facts about the running server, filled by TestMain.
 var (
 	target      string // "etcd" or "swift-etcd"
+	serverBin   string // the binary of target
 	clientURL   string // http://127.0.0.1:<port>
 	clientAddr  string // 127.0.0.1:<port>
 	peerURL     string // http://127.0.0.1:<port2>
@@ -78,10 +77,6 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) (code int) {
-	// Pdeathsig is per OS thread: keep the thread that forks the server alive
-	// for the life of the test binary.
-	runtime.LockOSThread()
-
 	srv, err := startServer()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "interop: cannot start %s: %v\n", target, err)
@@ -132,60 +127,22 @@ func runMain(m *testing.M) (code int) {
 	return code
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func startServer() (*server, error) {
-	target = os.Getenv("INTEROP_TARGET")
-	if target == "" {
-		target = "etcd"
+	var err error
+	if target, serverBin, err = testserver.ServerBinary("INTEROP"); err != nil {
+		return nil, err
 	}
-	etcdctlPath = os.Getenv("ETCDCTL_BIN")
-	if etcdctlPath == "" {
-		etcdctlPath = "/usr/bin/etcdctl"
-	}
-	var bin string
-	switch target {
-	case "etcd":
-		bin = os.Getenv("ETCD_BIN")
-		if bin == "" {
-			bin = "/usr/bin/etcd"
-		}
-	case "swift-etcd":
-		bin = os.Getenv("SWIFT_ETCD_BIN")
-		if bin == "" {
-			return nil, fmt.Errorf("INTEROP_TARGET=swift-etcd needs SWIFT_ETCD_BIN")
-		}
-	default:
-		return nil, fmt.Errorf("unknown INTEROP_TARGET %q (want etcd or swift-etcd)", target)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("server binary: %v", err)
-	}
-	if _, err := os.Stat(etcdctlPath); err != nil {
-		return nil, fmt.Errorf("etcdctl binary: %v", err)
+	if etcdctlPath, err = testserver.EtcdctlBinary(); err != nil {
+		return nil, err
 	}
 
-	cport, err := freePort()
+	ports, err := testserver.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	pport, err := freePort()
-	for err == nil && pport == cport {
-		pport, err = freePort()
-	}
-	if err != nil {
-		return nil, err
-	}
-	clientAddr = fmt.Sprintf("127.0.0.1:%d", cport)
+	clientAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	clientURL = "http://" + clientAddr
-	peerURL = fmt.Sprintf("http://127.0.0.1:%d", pport)
+	peerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
 
 	dir, err := ioutil.TempDir(os.Getenv("INTEROP_TMPDIR"), "interop-"+target+"-")
 	if err != nil {
@@ -202,24 +159,12 @@ func startServer() (*server, error) {
 		return nil, err
 	}
 
-	args := []string{
-		"--name", "n1",
-		"--data-dir", filepath.Join(dir, "data"),
-		"--listen-client-urls", clientURL,
-		"--advertise-client-urls", clientURL,
-		"--listen-peer-urls", peerURL,
-		"--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "n1=" + peerURL,
+	args := append(testserver.MemberFlags("n1", filepath.Join(dir, "data"), clientURL, peerURL, "n1="+peerURL),
 		// Short, so watch progress notifications can be seen within a test.
-		"--experimental-watch-progress-notify-interval", watchProgressInterval.String(),
-	}
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Stdout = s.logFile
-	s.cmd.Stderr = s.logFile
-	s.cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	fmt.Fprintf(s.logFile, "# %s %s\n", bin, strings.Join(args, " "))
-	if err := s.cmd.Start(); err != nil {
+		"--experimental-watch-progress-notify-interval", watchProgressInterval.String())
+	s.cmd = testserver.Command(serverBin, args, s.logFile)
+	fmt.Fprintf(s.logFile, "# %s %s\n", serverBin, strings.Join(args, " "))
+	if err := testserver.Start(s.cmd); err != nil {
 		s.logFile.Close()
 		os.RemoveAll(dir)
 		return nil, err
@@ -230,7 +175,7 @@ func startServer() (*server, error) {
 		close(s.exited)
 	}()
 	fmt.Fprintf(os.Stderr, "interop: target=%s bin=%s pid=%d client=%s peer=%s log=%s\n",
-		target, bin, s.cmd.Process.Pid, clientURL, peerURL, s.logPath)
+		target, serverBin, s.cmd.Process.Pid, clientURL, peerURL, s.logPath)
 
 	if err := s.waitReady(30 * time.Second); err != nil {
 		return s, err
@@ -248,11 +193,7 @@ func (s *server) waitReady(limit time.Duration) error {
 			return fmt.Errorf("server exited before becoming ready: %v", s.waitErr)
 		default:
 		}
-		c, err := clientv3.New(clientv3.Config{
-			Endpoints:   []string{clientURL},
-			DialTimeout: time.Second,
-			LogConfig:   quietLog(),
-		})
+		c, err := testserver.NewClient([]string{clientURL}, time.Second)
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_, err = c.Get(ctx, "interop-ready-probe")
@@ -271,17 +212,7 @@ func (s *server) waitReady(limit time.Duration) error {
 func (s *server) stop() {
 	s.once.Do(func() {
 		if s.cmd != nil && s.cmd.Process != nil {
-			select {
-			case <-s.exited:
-			default:
-				_ = s.cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-s.exited:
-				case <-time.After(5 * time.Second):
-					_ = s.cmd.Process.Kill()
-					<-s.exited
-				}
-			}
+			testserver.Stop(s.cmd.Process, s.exited, 5*time.Second)
 		}
 		if s.logFile != nil {
 			s.logFile.Close()
@@ -302,13 +233,9 @@ func (s *server) cleanup(keepLog bool) {
 }
 
 func (s *server) printLogTail(w *os.File, n int) {
-	data, err := ioutil.ReadFile(s.logPath)
+	lines, err := testserver.TailLines(s.logPath, n)
 	if err != nil {
 		return
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
 	}
 	fmt.Fprintf(w, "----- last %d lines of %s server log (%s) -----\n", len(lines), target, s.logPath)
 	for _, l := range lines {
@@ -317,22 +244,9 @@ func (s *server) printLogTail(w *os.File, n int) {
 	fmt.Fprintln(w, "----- end of server log -----")
 }
 
-// quietLog keeps clientv3's retry warnings out of the test output.
-func quietLog() *zap.Config {
-	c := zap.NewProductionConfig()
-	c.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
-	c.OutputPaths = []string{"stderr"}
-	c.ErrorOutputPaths = []string{"stderr"}
-	return &c
-}
-
 func connectClients() error {
 	var err error
-	cli, err = clientv3.New(clientv3.Config{
-		Endpoints:   []string{clientURL},
-		DialTimeout: 5 * time.Second,
-		LogConfig:   quietLog(),
-	})
+	cli, err = testserver.NewClient([]string{clientURL}, 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -345,18 +259,6 @@ func connectClients() error {
 	}
 	rawKV = pb.NewKVClient(rawConn)
 	return nil
-}
-
-// cleanEnv drops variables with the given prefix (so the caller's
-// ETCD_*/ETCDCTL_* settings cannot change what the tests see).
-func cleanEnv(env []string, prefix string) []string {
-	out := make([]string, 0, len(env))
-	for _, e := range env {
-		if !strings.HasPrefix(e, prefix) {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // ---------------------------------------------------------------------------
@@ -375,7 +277,7 @@ func etcdctlIn(t *testing.T, stdin string, args ...string) (stdout, stderr strin
 	defer cancel()
 	full := append([]string{"--endpoints", clientURL}, args...)
 	cmd := exec.CommandContext(ctx, etcdctlPath, full...)
-	cmd.Env = append(cleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
+	cmd.Env = append(testserver.CleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
 	cmd.Stdin = strings.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout = &o

@@ -20,12 +20,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
+	"swiftetcd/testserver"
 )
 
 // maintMember is a server process a test starts and stops itself.
@@ -37,33 +37,15 @@ type maintMember struct {
 	cli                               *clientv3.Client
 }
 
-// maintServerBinary is the server the suite runs: etcd or swift-etcd.
-func maintServerBinary() string {
-	if target == "swift-etcd" {
-		return os.Getenv("SWIFT_ETCD_BIN")
-	}
-	if bin := os.Getenv("ETCD_BIN"); bin != "" {
-		return bin
-	}
-	return "/usr/bin/etcd"
-}
-
 // maintNewMember picks free ports for a member called name with its data in dir.
 func maintNewMember(t *testing.T, name, dir string) *maintMember {
 	t.Helper()
-	cport, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pport, err := freePort()
-	for err == nil && pport == cport {
-		pport, err = freePort()
-	}
+	ports, err := testserver.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &maintMember{name: name, dataDir: filepath.Join(dir, name+".etcd"),
-		clientURL: fmt.Sprintf("http://127.0.0.1:%d", cport), peerURL: fmt.Sprintf("http://127.0.0.1:%d", pport)}
+		clientURL: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), peerURL: fmt.Sprintf("http://127.0.0.1:%d", ports[1])}
 }
 
 // start runs the member (killed when the test ends) and waits until it serves reads.
@@ -73,14 +55,10 @@ func (m *maintMember) start(t *testing.T, initialCluster, token string) {
 	if m.log, err = os.OpenFile(m.dataDir+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m.cmd = exec.Command(maintServerBinary(), "--name", m.name, "--data-dir", m.dataDir,
-		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
-		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
-		"--initial-cluster", initialCluster, "--initial-cluster-token", token, "--initial-cluster-state", "new")
-	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	m.cmd.Env = cleanEnv(os.Environ(), "ETCD_")
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
+	args := append(testserver.MemberFlags(m.name, m.dataDir, m.clientURL, m.peerURL, initialCluster),
+		"--initial-cluster-token", token, "--initial-cluster-state", "new")
+	m.cmd = testserver.Command(serverBin, args, m.log)
+	if err := testserver.Start(m.cmd); err != nil {
 		t.Fatal(err)
 	}
 	m.exited = make(chan struct{})
@@ -89,7 +67,7 @@ func (m *maintMember) start(t *testing.T, initialCluster, token string) {
 		close(exited)
 	}(m.cmd, m.exited)
 	t.Cleanup(func() { m.stop(t) })
-	if m.cli, err = clientv3.New(clientv3.Config{Endpoints: []string{m.clientURL}, DialTimeout: 5 * time.Second, LogConfig: quietLog()}); err != nil {
+	if m.cli, err = testserver.NewClient([]string{m.clientURL}, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,24 +104,15 @@ func (m *maintMember) stop(t *testing.T) {
 		m.cli.Close()
 		m.cli = nil
 	}
-	m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(10 * time.Second):
+	if testserver.Stop(m.cmd.Process, m.exited, 10*time.Second) {
 		t.Errorf("%s did not stop within 10 s of SIGTERM", m.name)
-		m.cmd.Process.Kill()
-		<-m.exited
 	}
 	m.cmd = nil
 	m.log.Close()
 }
 
 func (m *maintMember) logTail() string {
-	data, _ := os.ReadFile(m.dataDir + ".log")
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
+	lines, _ := testserver.TailLines(m.dataDir+".log", 30)
 	return strings.Join(lines, "\n")
 }
 

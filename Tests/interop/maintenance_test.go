@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"swiftetcd/testserver"
 )
 
 // maintSnapshotStatus is `snapshot status -w json` of a saved file.
@@ -50,7 +51,7 @@ func maintRun(t *testing.T, argv []string) string {
 	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(c, argv[0], argv[1:]...)
-	cmd.Env = append(cleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
+	cmd.Env = append(testserver.CleanEnv(os.Environ(), "ETCDCTL_"), "ETCDCTL_API=3")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {

@@ -22,6 +22,7 @@ import (
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 	"go.etcd.io/etcd/mvcc/mvccpb"
 	"google.golang.org/grpc"
+	"swiftetcd/testserver"
 )
 
 // ---------------------------------------------------------------------------
@@ -201,7 +202,7 @@ func startCtlWatch(t *testing.T, args ...string) *ctlWatch {
 	t.Helper()
 	w := &ctlWatch{lines: make(chan string, 1000), done: make(chan struct{})}
 	w.cmd = exec.Command(etcdctlPath, append([]string{"--endpoints", clientURL, "watch"}, args...)...)
-	w.cmd.Env = append(cleanEnv(cleanEnv(w.cmd.Environ(), "ETCDCTL_"), "ETCD_"), "ETCDCTL_API=3")
+	w.cmd.Env = append(testserver.CleanEnv(testserver.CleanEnv(w.cmd.Environ(), "ETCDCTL_"), "ETCD_"), "ETCDCTL_API=3")
 	w.cmd.Stderr = &w.stderr
 	stdin, err := w.cmd.StdinPipe()
 	if err != nil {
@@ -718,7 +719,7 @@ func TestWatchHistoryUnderConcurrentWriters(t *testing.T) {
 	var wg sync.WaitGroup
 	c, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	other, err := clientv3.New(clientv3.Config{Endpoints: []string{clientURL}, DialTimeout: 5 * time.Second, LogConfig: quietLog()})
+	other, err := clientv3.New(clientv3.Config{Endpoints: []string{clientURL}, DialTimeout: 5 * time.Second, LogConfig: testserver.QuietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
