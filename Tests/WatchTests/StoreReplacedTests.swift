@@ -159,40 +159,6 @@ final class StoreReplacedTests: XCTestCase {
 
 // MARK: - Helpers
 
-/// Writes to a store the hub does not watch (B, the store a snapshot brought).
-struct StoreWriter {
-    let store: MVCCStore
-    let executor = KVExecutor()
-
-    @discardableResult
-    func put(_ key: String, _ value: String = "v") -> Int64 {
-        var request = PutRequest()
-        request.key = bytes(key)
-        request.value = bytes(value)
-        return try! executor.put(request, in: store).revision
-    }
-
-    @discardableResult
-    func delete(_ key: String, end: String = "") -> Int64 {
-        var request = DeleteRangeRequest()
-        request.key = bytes(key)
-        request.rangeEnd = bytes(end)
-        return executor.deleteRange(request, in: store).revision
-    }
-
-    @discardableResult
-    func txn(puts: [String]) -> Int64 {
-        var request = TxnRequest()
-        for key in puts {
-            var put = PutRequest()
-            put.key = bytes(key)
-            put.value = bytes("t")
-            request.success.append(RequestOp(.put(put)))
-        }
-        return try! executor.txn(request, in: store).revision
-    }
-}
-
 /// Store A's snapshot, continued by `writes` (which the hub never sees).
 private func continued(_ store: MVCCStore, _ writes: (StoreWriter) -> Void) throws -> MVCCStore {
     let b = try MVCCStore(restoringFrom: store.snapshotBytes())

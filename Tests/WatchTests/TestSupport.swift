@@ -6,26 +6,11 @@ import XCTest
 func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-/// A store whose commits feed a hub, wired as the server wires them, with helpers to write,
-/// to make requests and to read back what a stream would send.
-final class HubHarness: CommitObserver {
-    let store = MVCCStore()
-    let hub: WatchHub
+/// Writes through the KV executor to `store`: the harness's own store, or one the hub does not
+/// watch (the store a snapshot brought).
+struct StoreWriter {
+    let store: MVCCStore
     let executor = KVExecutor()
-    var encoder = WatchResponseEncoder(clusterID: 11, memberID: 22, raftTerm: 3, fragmentBytes: 1 << 20)
-
-    init(limits: WatchHub.Limits = WatchHub.Limits()) {
-        hub = WatchHub(revision: store.currentRevision, limits: limits)
-        store.commitObserver = self
-    }
-
-    /// Every committed revision's events, as the writer published them: the ground truth.
-    private(set) var published: [(revision: Int64, events: [Event])] = []
-
-    func committed(revision: Int64, events: [Event]) {
-        published.append((revision, events))
-        hub.publish(revision: revision, events: events)
-    }
 
     @discardableResult
     func put(_ key: String, _ value: String = "v") -> Int64 {
@@ -60,6 +45,37 @@ final class HubHarness: CommitObserver {
         }
         return try! executor.txn(request, in: store).revision
     }
+}
+
+/// A store whose commits feed a hub, wired as the server wires them, with helpers to write,
+/// to make requests and to read back what a stream would send.
+final class HubHarness: CommitObserver {
+    let store = MVCCStore()
+    let hub: WatchHub
+    var encoder = WatchResponseEncoder(clusterID: 11, memberID: 22, raftTerm: 3, fragmentBytes: 1 << 20)
+
+    init(limits: WatchHub.Limits = WatchHub.Limits()) {
+        hub = WatchHub(revision: store.currentRevision, limits: limits)
+        store.commitObserver = self
+    }
+
+    /// Every committed revision's events, as the writer published them: the ground truth.
+    private(set) var published: [(revision: Int64, events: [Event])] = []
+
+    func committed(revision: Int64, events: [Event]) {
+        published.append((revision, events))
+        hub.publish(revision: revision, events: events)
+    }
+
+    @discardableResult
+    func put(_ key: String, _ value: String = "v") -> Int64 { StoreWriter(store: store).put(key, value) }
+
+    @discardableResult
+    func delete(_ key: String, end: String = "") -> Int64 { StoreWriter(store: store).delete(key, end: end) }
+
+    /// A transaction that puts each key (value "t") and then deletes each of `deletes`.
+    @discardableResult
+    func txn(puts: [String], deletes: [String] = []) -> Int64 { StoreWriter(store: store).txn(puts: puts, deletes: deletes) }
 
     func create(
         on stream: WatchStreamID, _ key: String, end: String = "", start: Int64 = 0, id: Int64 = 0,
